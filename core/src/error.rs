@@ -167,6 +167,36 @@ pub enum Error {
         /// The required scopes the token did not grant.
         missing: Vec<String>,
     },
+    /// The token's `tenant_id` does not equal the tenant the request names (or either is missing).
+    #[error("tenant mismatch: {reason}")]
+    TenantMismatch {
+        /// What was compared, with values quoted.
+        reason: String,
+    },
+    /// Scanner or bot traffic, blocked before authentication.
+    #[error("request blocked as scanner traffic: {reason}")]
+    ScannerBlocked {
+        /// Which rule matched (path, user agent or velocity).
+        reason: String,
+    },
+    /// A fetched JWKS document is unusable (not JSON, no `keys`, no usable key).
+    #[error("JWKS rejected: {reason}")]
+    JwksInvalid {
+        /// What was wrong with the document.
+        reason: String,
+    },
+    /// An OIDC discovery document is unusable or names another issuer.
+    #[error("OIDC discovery document rejected: {reason}")]
+    DiscoveryInvalid {
+        /// What was wrong with the document.
+        reason: String,
+    },
+    /// A signing key (for token issuance) cannot be used.
+    #[error("signing key rejected: {reason}")]
+    KeyInvalid {
+        /// What was wrong, never the key material.
+        reason: String,
+    },
     /// The policy document is invalid; `field` names the offending field.
     #[error("{field} {reason}")]
     PolicyInvalid {
@@ -212,6 +242,11 @@ impl Error {
             Self::TokenTypeInvalid { .. } => "token_type_invalid",
             Self::TokenLifetimeExceeded { .. } => "token_lifetime_exceeded",
             Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::TenantMismatch { .. } => "tenant_mismatch",
+            Self::ScannerBlocked { .. } => "scanner_blocked",
+            Self::JwksInvalid { .. } => "jwks_invalid",
+            Self::DiscoveryInvalid { .. } => "discovery_invalid",
+            Self::KeyInvalid { .. } => "key_invalid",
             Self::PolicyInvalid { .. } => "policy_invalid",
             Self::SecretRefused { .. } => "secret_refused",
         }
@@ -221,7 +256,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self.class() {
             Some(Class::InvalidRequest) => 400,
-            Some(Class::InsufficientScope) => 403,
+            Some(Class::InsufficientScope | Class::Forbidden) => 403,
             Some(Class::Missing | Class::InvalidToken) => 401,
             None => 500,
         }
@@ -246,39 +281,70 @@ impl Error {
             Self::TokenTypeInvalid { .. } => "the token type is not accepted",
             Self::TokenLifetimeExceeded { .. } => "the token lifetime is too long",
             Self::InsufficientScope { .. } => "the token does not grant the required scope",
+            Self::TenantMismatch { .. } => "the token is not valid for this tenant",
+            Self::ScannerBlocked { .. } => "the request was blocked as scanner traffic",
+            Self::JwksInvalid { .. } => "the key set is unusable",
+            Self::DiscoveryInvalid { .. } => "the discovery document is unusable",
+            Self::KeyInvalid { .. } => "the signing key is unusable",
             Self::PolicyInvalid { .. } => "the policy is invalid",
             Self::SecretRefused { .. } => "the HMAC secret was refused",
         }
     }
 
-    /// The RFC 6750 `WWW-Authenticate` value for request-time errors; `None` for policy errors.
+    /// The RFC 6750 `WWW-Authenticate` value for request-time errors; `None` for policy errors
+    /// and for 403s that are not about scope (`tenant_mismatch`, `scanner_blocked`).
     ///
     /// ```
     /// use tokenward_core::Error;
     /// let e = Error::InsufficientScope { required: vec!["tools:read".into()], missing: vec!["tools:read".into()] };
     /// assert_eq!(
     ///     e.www_authenticate().as_deref(),
-    ///     Some(r#"Bearer error="insufficient_scope", error_description="the token does not grant the required scope", scope="tools:read""#)
+    ///     Some(r#"Bearer error="insufficient_scope", scope="tools:read", error_description="the token does not grant the required scope""#)
     /// );
     /// ```
     pub fn www_authenticate(&self) -> Option<String> {
+        self.www_authenticate_with(None)
+    }
+
+    /// As [`Error::www_authenticate`], adding RFC 9728 `resource_metadata="<url>"` to every 401.
+    ///
+    /// ```
+    /// use tokenward_core::Error;
+    /// let url = "https://mcp.example.com/.well-known/oauth-protected-resource";
+    /// assert_eq!(
+    ///     Error::TokenMissing.www_authenticate_with(Some(url)).as_deref(),
+    ///     Some(r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource""#)
+    /// );
+    /// ```
+    pub fn www_authenticate_with(&self, resource_metadata: Option<&str>) -> Option<String> {
         let class = self.class()?;
-        let error = match class {
-            Class::Missing => return Some("Bearer".to_owned()),
-            Class::InvalidRequest => "invalid_request",
-            Class::InvalidToken => "invalid_token",
-            Class::InsufficientScope => "insufficient_scope",
-        };
-        let mut out = format!(
-            "Bearer error=\"{error}\", error_description=\"{}\"",
-            self.description()
-        );
-        if let Self::InsufficientScope { required, .. } = self {
-            out.push_str(", scope=\"");
-            out.push_str(&required.join(" "));
-            out.push('"');
+        let mut params: Vec<String> = Vec::with_capacity(4);
+        match class {
+            Class::Missing => {}
+            Class::Forbidden => return None,
+            Class::InvalidRequest => params.push("error=\"invalid_request\"".to_owned()),
+            Class::InvalidToken => params.push("error=\"invalid_token\"".to_owned()),
+            Class::InsufficientScope => params.push("error=\"insufficient_scope\"".to_owned()),
         }
-        Some(out)
+        if let Self::InsufficientScope { required, .. } = self {
+            params.push(format!("scope=\"{}\"", escape_param(&required.join(" "))));
+        }
+        if !matches!(class, Class::Missing) {
+            params.push(format!("error_description=\"{}\"", self.description()));
+        }
+        if let Some(url) = resource_metadata.filter(|_| self.status() == 401) {
+            params.push(format!("resource_metadata=\"{}\"", escape_param(url)));
+        }
+        if params.is_empty() {
+            return Some("Bearer".to_owned());
+        }
+        Some(format!("Bearer {}", params.join(", ")))
+    }
+
+    /// The JSON error body a host answers with: `{"error": code, "error_description": ...}`.
+    pub fn body(&self) -> String {
+        serde_json::json!({ "error": self.code(), "error_description": self.description() })
+            .to_string()
     }
 
     fn class(&self) -> Option<Class> {
@@ -286,7 +352,12 @@ impl Error {
             Self::TokenMissing => Class::Missing,
             Self::InvalidRequest { .. } => Class::InvalidRequest,
             Self::InsufficientScope { .. } => Class::InsufficientScope,
-            Self::PolicyInvalid { .. } | Self::SecretRefused { .. } => return None,
+            Self::TenantMismatch { .. } | Self::ScannerBlocked { .. } => Class::Forbidden,
+            Self::PolicyInvalid { .. }
+            | Self::SecretRefused { .. }
+            | Self::JwksInvalid { .. }
+            | Self::DiscoveryInvalid { .. }
+            | Self::KeyInvalid { .. } => return None,
             _ => Class::InvalidToken,
         })
     }
@@ -319,6 +390,12 @@ enum Class {
     InvalidRequest,
     InvalidToken,
     InsufficientScope,
+    Forbidden,
+}
+
+/// Escapes a value for an RFC 7235 quoted-string (backslash and double quote).
+fn escape_param(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// A load-time warning returned to the host (the policy loaded, but something deserves attention).
