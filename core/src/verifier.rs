@@ -64,6 +64,11 @@ impl PendingCheck {
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
+
+    /// The payload, not yet trusted (only read once the signature verified).
+    pub(crate) fn payload(&self) -> &serde_json::Map<String, Value> {
+        &self.payload
+    }
 }
 
 /// What the host's signature check found.
@@ -138,22 +143,35 @@ impl Verifier {
 
         let keys = self.policy.keys();
         let candidates: Vec<KeyHandle> = match &kid {
-            Some(kid) => {
-                let Some(index) = keys.iter().position(|k| k.kid() == Some(kid.as_str())) else {
-                    return Err(Error::KeyNotFound {
-                        kid: Some(quote(kid)),
-                        alg: quote(&alg_name),
-                    });
-                };
-                let bound = keys.get(index).map(Key::algorithm);
-                if bound != Some(alg) {
-                    return Err(Error::AlgorithmNotAllowed {
-                        alg: quote(&alg_name),
-                        allowed: bound.iter().map(|a| a.name().to_owned()).collect(),
-                    });
+            Some(kid) => match keys.iter().position(|k| k.kid() == Some(kid.as_str())) {
+                Some(index) => {
+                    let bound = keys.get(index).map(Key::algorithm);
+                    if bound != Some(alg) {
+                        return Err(Error::AlgorithmNotAllowed {
+                            alg: quote(&alg_name),
+                            allowed: bound.iter().map(|a| a.name().to_owned()).collect(),
+                        });
+                    }
+                    vec![KeyHandle(index)]
                 }
-                vec![KeyHandle(index)]
-            }
+                // No key has this kid: only kid-less keys bound to `alg` may verify it (a token
+                // without a kid could try them anyway, so this widens nothing).
+                None => {
+                    let kidless: Vec<KeyHandle> = keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, k)| k.kid().is_none() && k.algorithm() == alg)
+                        .map(|(i, _)| KeyHandle(i))
+                        .collect();
+                    if kidless.is_empty() {
+                        return Err(Error::KeyNotFound {
+                            kid: Some(quote(kid)),
+                            alg: quote(&alg_name),
+                        });
+                    }
+                    kidless
+                }
+            },
             None => keys
                 .iter()
                 .enumerate()
@@ -206,6 +224,17 @@ impl Verifier {
         outcome: SignatureOutcome,
         now: UnixTime,
     ) -> Result<Claims, Error> {
+        self.finish_for(pending, outcome, now, self.policy.audiences())
+    }
+
+    /// [`Verifier::finish`] against a route's audiences instead of the policy's.
+    pub(crate) fn finish_for(
+        &self,
+        pending: PendingCheck,
+        outcome: SignatureOutcome,
+        now: UnixTime,
+        audiences: &[String],
+    ) -> Result<Claims, Error> {
         let verified = match outcome {
             SignatureOutcome::Verified(handle) => pending.candidates.contains(&handle),
             SignatureOutcome::Invalid => false,
@@ -216,7 +245,7 @@ impl Verifier {
                 candidates: pending.candidates.len(),
             });
         }
-        crate::claims::check(pending.payload, &self.policy, now)
+        crate::claims::check(pending.payload, &self.policy, now, audiences)
     }
 
     fn check_typ(&self, typ: Option<&Value>) -> Result<(), Error> {
