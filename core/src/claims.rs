@@ -131,6 +131,7 @@ pub(crate) fn check(
     payload: Map<String, Value>,
     policy: &Policy,
     now: UnixTime,
+    audiences: &[String],
 ) -> Result<Claims, Error> {
     let now_s = now.seconds() as f64;
     let skew = policy.clock_skew();
@@ -203,10 +204,10 @@ pub(crate) fn check(
             ));
         }
     };
-    if !aud.iter().any(|a| policy.audiences().contains(a)) {
+    if !aud.iter().any(|a| audiences.contains(a)) {
         return Err(Error::AudienceInvalid {
             found: aud.iter().map(|a| quote(a)).collect(),
-            expected: policy.audiences().iter().map(|a| quote(a)).collect(),
+            expected: audiences.iter().map(|a| quote(a)).collect(),
         });
     }
 

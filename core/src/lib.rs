@@ -41,6 +41,7 @@
 #![deny(clippy::unreachable, clippy::todo)]
 
 mod algorithm;
+mod authorize;
 mod b64;
 mod claims;
 mod crypto;
@@ -51,6 +52,7 @@ pub mod jwks;
 mod keys;
 mod policy;
 mod request;
+pub mod routes;
 pub mod scanner;
 mod secret;
 pub mod sign;
@@ -59,6 +61,8 @@ mod token;
 mod verifier;
 
 pub use algorithm::{Algorithm, KeyFamily};
+pub use authorize::{AuditRecord, Authentication, Decision};
+
 pub use claims::Claims;
 pub use crypto::{RustCrypto, SignatureVerifier};
 pub use error::{Error, Warning};

@@ -13,7 +13,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Warning, quote};
+use crate::extract::{ContextConfig, ContextHeadersDoc, Extraction, ExtractionDoc, HeaderMapping};
 use crate::keys::{Candidate, KeyLoader, KeyMaterial};
+use crate::routes::{AuthMode, Route, RouteDoc, ScopeHierarchy};
+use crate::scanner::{Scanner, ScannerDoc};
 use crate::{Algorithm, Error, Key, Secret};
 
 /// The environment map a host passes in (the core never reads the process environment).
@@ -79,6 +82,16 @@ struct Doc {
     required_claims: Option<Vec<String>>,
     typ: Option<String>,
     token_kind: Option<String>,
+    extraction: Option<ExtractionDoc>,
+    context_headers: Option<ContextHeadersDoc>,
+    claim_to_headers: Option<BTreeMap<String, String>>,
+    payload_header: Option<String>,
+    auth_mode: Option<String>,
+    scope_hierarchy: Option<BTreeMap<String, Vec<String>>>,
+    routes: Option<Vec<RouteDoc>>,
+    resource_metadata: Option<String>,
+    resource: Option<String>,
+    scanner: Option<ScannerDoc>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,6 +143,15 @@ pub struct Policy {
     keys: Vec<Key>,
     warnings: Vec<Warning>,
     dev: bool,
+    extraction: Extraction,
+    context: ContextConfig,
+    header_mapping: HeaderMapping,
+    auth_mode: AuthMode,
+    hierarchy: ScopeHierarchy,
+    routes: Vec<Route>,
+    resource_metadata: Option<String>,
+    resource: Option<String>,
+    scanner: Scanner,
 }
 
 impl Policy {
@@ -278,6 +300,25 @@ impl Policy {
             Some(names) => Some(parse_algorithms(names)?),
         };
 
+        let extraction = Extraction::from_doc(doc.extraction)?;
+        let context = ContextConfig::from_doc(doc.context_headers)?;
+        let header_mapping = HeaderMapping::new(doc.claim_to_headers, doc.payload_header)?;
+        let auth_mode = match doc.auth_mode {
+            None => AuthMode::Required,
+            Some(m) => AuthMode::parse("auth_mode", &m)?,
+        };
+        let hierarchy = ScopeHierarchy::from_doc(doc.scope_hierarchy)?;
+        let routes = doc
+            .routes
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Route::from_doc(i, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let resource_metadata = non_empty("resource_metadata", doc.resource_metadata)?;
+        let resource = non_empty("resource", doc.resource)?;
+        let scanner = Scanner::from_doc(doc.scanner)?;
+
         let mut loader = KeyLoader::new(algorithms.as_deref(), dev);
         match doc.keys {
             Some(keys) => {
@@ -351,6 +392,15 @@ impl Policy {
             keys: std::mem::take(&mut loader.keys),
             warnings: std::mem::take(&mut loader.warnings),
             dev,
+            extraction,
+            context,
+            header_mapping,
+            auth_mode,
+            hierarchy,
+            routes,
+            resource_metadata,
+            resource,
+            scanner,
         })
     }
 
@@ -425,6 +475,58 @@ impl Policy {
     /// Whether `TOKENWARD_ENV` was exactly `dev`.
     pub fn is_dev(&self) -> bool {
         self.dev
+    }
+
+    /// Token extraction settings (`extraction`; default: the `standard` preset).
+    pub fn extraction(&self) -> &Extraction {
+        &self.extraction
+    }
+
+    /// Request context header names (`context_headers`).
+    pub fn context_config(&self) -> &ContextConfig {
+        &self.context
+    }
+
+    /// Headers injected upstream on allow (`claim_to_headers`, `payload_header`).
+    pub fn header_mapping(&self) -> &HeaderMapping {
+        &self.header_mapping
+    }
+
+    /// The policy-level auth mode (`auth_mode`; default `required`).
+    pub fn auth_mode(&self) -> AuthMode {
+        self.auth_mode
+    }
+
+    /// The scope hierarchy (`scope_hierarchy`; default empty).
+    pub fn scope_hierarchy(&self) -> &ScopeHierarchy {
+        &self.hierarchy
+    }
+
+    /// The ordered route rules (`routes`; default none: every request gets the policy's rule).
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The RFC 9728 metadata URL put on every 401 (`resource_metadata`).
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.resource_metadata.as_deref()
+    }
+
+    /// The RFC 8707 resource URI one `aud` entry must equal (`resource`).
+    pub fn resource(&self) -> Option<&str> {
+        self.resource.as_deref()
+    }
+
+    /// Scanner detection (`scanner`; default `off`).
+    pub fn scanner(&self) -> &Scanner {
+        &self.scanner
+    }
+}
+
+fn non_empty(field: &str, value: Option<String>) -> Result<Option<String>, Error> {
+    match value {
+        Some(v) if v.is_empty() => Err(Error::policy(field, "must not be an empty string")),
+        other => Ok(other),
     }
 }
 

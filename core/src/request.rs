@@ -102,8 +102,11 @@ impl Request {
     }
 
     /// The first value of `name`, if any.
-    pub fn first_header<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        self.header_values(name).next()
+    pub fn first_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The host's velocity count, if it passed one.
