@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use tokenward_core::{Env, Error, Policy, UnixTime, Verifier};
+use tokenward_core::{Env, Error, Policy, Request, UnixTime, Verifier};
 
 /// The workspace corpus must not shrink below what the issue asks for.
 const MIN_WORKSPACE_CASES: usize = 150;
@@ -162,8 +162,154 @@ fn check_policy(loaded: &Result<Policy, Error>, expect: &Value) -> Vec<String> {
     problems
 }
 
+fn request_of(spec: &Value) -> Result<Request, String> {
+    let method = spec
+        .get("method")
+        .and_then(Value::as_str)
+        .ok_or("request.method is not a string")?;
+    let path = spec
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or("request.path is not a string")?;
+    let mut req = Request::new(method, path);
+    if let Some(headers) = spec.get("headers") {
+        let headers = headers
+            .as_object()
+            .ok_or("request.headers is not an object")?;
+        for (name, value) in headers {
+            match value {
+                Value::String(v) => req.push_header(name.as_str(), v.as_str()),
+                Value::Array(values) => {
+                    for v in values {
+                        let v = v
+                            .as_str()
+                            .ok_or_else(|| format!("request.headers.{name} holds a non-string"))?;
+                        req.push_header(name.as_str(), v);
+                    }
+                }
+                _ => return Err(format!("request.headers.{name} is not a string or array")),
+            }
+        }
+    }
+    if let Some(q) = spec.get("query") {
+        req = req.query(q.as_str().ok_or("request.query is not a string")?);
+    }
+    if let Some(n) = spec.get("requests_in_window") {
+        req = req.requests_in_window(
+            n.as_u64()
+                .ok_or("request.requests_in_window is not a u64")?,
+        );
+    }
+    Ok(req)
+}
+
+fn check_request(verifier: &Verifier, spec: &Value, expect: &Value, now: UnixTime) -> Vec<String> {
+    let mut problems = Vec::new();
+    let req = match request_of(spec) {
+        Ok(r) => r,
+        Err(e) => return vec![e],
+    };
+    let d = verifier.authorize(&req, now);
+    let want_valid = expect.get("valid").and_then(Value::as_bool).unwrap_or(true);
+    let got = || {
+        format!(
+            "{} ({})",
+            d.code().unwrap_or("allow"),
+            d.error().map(ToString::to_string).unwrap_or_default()
+        )
+    };
+    if d.is_allowed() != want_valid {
+        problems.push(format!(
+            "expected {}, got {}",
+            if want_valid {
+                "allow".to_owned()
+            } else {
+                format!(
+                    "deny {}",
+                    expect.get("code").and_then(Value::as_str).unwrap_or("")
+                )
+            },
+            got()
+        ));
+        return problems;
+    }
+    if let Some(code) = expect.get("code").and_then(Value::as_str)
+        && d.code() != Some(code)
+    {
+        problems.push(format!("expected {code}, got {}", got()));
+    }
+    if let Some(status) = expect.get("status").and_then(Value::as_u64)
+        && u64::from(d.status()) != status
+    {
+        problems.push(format!("expected status {status}, got {}", d.status()));
+    }
+    match expect.get("www_authenticate") {
+        Some(Value::String(needle)) => match d.www_authenticate() {
+            Some(h) if h.contains(needle.as_str()) => {}
+            other => problems.push(format!(
+                "expected WWW-Authenticate containing {needle:?}, got {other:?}"
+            )),
+        },
+        Some(Value::Null) => {
+            if let Some(h) = d.www_authenticate() {
+                problems.push(format!("expected no WWW-Authenticate, got {h:?}"));
+            }
+        }
+        _ => {}
+    }
+    if expect
+        .get("www_authenticate_absent")
+        .and_then(Value::as_bool)
+        == Some(true)
+        && let Some(h) = d.www_authenticate()
+    {
+        problems.push(format!("expected no WWW-Authenticate, got {h:?}"));
+    }
+    let injected: Map<String, Value> = d
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+        .collect();
+    if let Some(Value::Object(want)) = expect.get("headers") {
+        let want: Map<String, Value> = want
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let mut sub = Vec::new();
+        subset(&want, &injected, &mut sub);
+        problems.extend(sub.into_iter().map(|p| format!("header {p}")));
+    }
+    if let Some(Value::Array(absent)) = expect.get("headers_absent") {
+        for name in absent.iter().filter_map(Value::as_str) {
+            if let Some(v) = injected.get(&name.to_ascii_lowercase()) {
+                problems.push(format!("header {name} should be absent, got {v}"));
+            }
+        }
+    }
+    if let Some(Value::Object(want)) = expect.get("audit") {
+        let audit = d.audit().to_json();
+        let got = audit.as_object().cloned().unwrap_or_default();
+        let mut sub = Vec::new();
+        subset(want, &got, &mut sub);
+        problems.extend(sub.into_iter().map(|p| format!("audit {p}")));
+    }
+    if let Some(Value::Object(want)) = expect.get("claims") {
+        match d.claims() {
+            Some(c) => subset(want, c.payload(), &mut problems),
+            None => problems.push("expected claims, the decision has none".to_owned()),
+        }
+    }
+    problems
+}
+
 fn check_case(verifier: &Verifier, case: &Value, now: UnixTime) -> Vec<String> {
     let mut problems = Vec::new();
+    if let Some(spec) = case.get("request") {
+        let Some(expect) = case.get("expect") else {
+            return vec!["has no expect".to_owned()];
+        };
+        return check_request(verifier, spec, expect, now);
+    }
     let Some(token) = case.get("token").and_then(Value::as_str) else {
         return vec!["has no string token".to_owned()];
     };
