@@ -3,6 +3,8 @@
 //
 //   cd vectors/generate && npm ci && node generate.mjs && npm test
 //
+// It also runs requests.mjs at the end, which writes the request-level vectors (request_*.json).
+//
 // Valid tokens are signed by jose (SignJWT, CompactSign). Tokens whose header or payload bytes cannot come out of
 // JSON.stringify (duplicate members, invalid UTF-8, bad base64url, `crit`, `alg: none`, ...) are assembled by hand
 // here and, where a later check must be reached, signed with node:crypto over the exact signing input, so that every
@@ -1043,3 +1045,6 @@ for (const [name, f] of files) {
   writeFileSync(join(vectorsDir, name), `${JSON.stringify(f, null, 2)}\n`);
 }
 console.log(`${files.length} files: ${total} token cases, ${policyFiles} policy files`);
+
+// Request-level vectors (request_*.json), written after the token files (the loop above deletes every *.json).
+await import('./requests.mjs');
