@@ -23,7 +23,8 @@
 //! A pattern is one of three kinds, told apart by its first and last characters:
 //!
 //! * **suffix** when it starts with `*`: `*.php` matches `/index.php` and `/a/b.php`;
-//! * **prefix** when it ends with `/`: `/.git/` matches `/.git/config` and also `/.git` itself;
+//! * **prefix** when it ends with `/`: `/.git/` matches `/.git/` and `/.git/config`, not the bare
+//!   `/.git` (the defaults list such bare forms as exact patterns of their own);
 //! * **exact** otherwise: `/.env` matches `/.env` only (not `/.env.bak`, not `/x/.env`).
 //!
 //! Every kind compares **ASCII case-insensitively** (`/.ENV`, `/WP-Admin/` and `/x.PHP` match too:
@@ -77,6 +78,7 @@ pub const DEFAULT_PATHS: &[&str] = &[
     "/.htpasswd",
     "/.htaccess",
     // Version control and editor metadata.
+    "/.git",
     "/.git/",
     "/.svn/",
     "/.hg/",
@@ -85,11 +87,13 @@ pub const DEFAULT_PATHS: &[&str] = &[
     "/.idea/",
     // PHP, WordPress and friends.
     "*.php",
+    "/wp-admin",
     "/wp-admin/",
     "/wp-login.php",
     "/wp-content/",
     "/wp-includes/",
     "/xmlrpc.php",
+    "/phpmyadmin",
     "/phpmyadmin/",
     "/pma/",
     "/vendor/phpunit/",
@@ -266,11 +270,8 @@ impl PathPattern {
             Self::Exact(p) => path.eq_ignore_ascii_case(p.as_bytes()),
             Self::Prefix(p) => {
                 let p = p.as_bytes();
-                let bare = p.strip_suffix(b"/").unwrap_or(p);
-                path.eq_ignore_ascii_case(bare)
-                    || path
-                        .get(..p.len())
-                        .is_some_and(|head| head.eq_ignore_ascii_case(p))
+                path.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
             }
             Self::Suffix(s) => path
                 .len()
@@ -845,4 +846,25 @@ mod tests {
         assert_eq!(s.paths.len(), DEFAULT_PATHS.len());
         assert_eq!(s.user_agents.len(), DEFAULT_USER_AGENTS.len());
     }
+}
+
+#[test]
+fn prefix_patterns_need_their_trailing_slash() {
+    let scanner = Scanner::new(ScannerMode::Block, ["/internal/"], [] as [&str; 0], None).unwrap();
+    assert!(matches!(
+        scanner.classify(&Request::new("GET", "/internal/x")),
+        Verdict::Blocked(_)
+    ));
+    assert!(matches!(
+        scanner.classify(&Request::new("GET", "/internal/")),
+        Verdict::Blocked(_)
+    ));
+    assert!(matches!(
+        scanner.classify(&Request::new("GET", "/internal")),
+        Verdict::Clean
+    ));
+    assert!(matches!(
+        scanner.classify(&Request::new("GET", "/.git")),
+        Verdict::Blocked(_)
+    ));
 }
