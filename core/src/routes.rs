@@ -3,6 +3,27 @@
 //! Routes are ordered; the first whose path and method match wins, and the policy-level settings
 //! are the default rule when none does. A route's `audiences` replace `security.jwt_audiences` for
 //! that route; its `auth_mode` defaults to the policy's.
+//!
+//! ```
+//! use std::collections::BTreeSet;
+//! use tokenward_core::{Env, Policy};
+//!
+//! let doc = r#"{"security": {"jwt_issuer": "https://idp.example.com", "jwt_audiences": ["api"]},
+//!   "scope_hierarchy": {"admin": ["user"], "user": ["tools:read"]},
+//!   "routes": [{"path": "/health", "auth_mode": "disabled"},
+//!              {"path_prefix": "/tools", "methods": ["POST"], "scopes": {"any_of": ["tools:read"]}}]}"#;
+//! let env = Env::from([("JWT_SECRET".to_owned(), "k9Vb3qV0fJ8m2sQeX1tYz7LrN4wP6cHd5gTaUoEiRj".to_owned())]);
+//! let policy = Policy::parse(doc, &env)?;
+//!
+//! let tools = &policy.routes()[1];
+//! assert!(tools.matches("POST", "/tools/run"));
+//! assert!(!tools.matches("POST", "/tools-x"));
+//! assert!(!tools.matches("GET", "/tools/run"));
+//!
+//! let granted = policy.scope_hierarchy().expand(&BTreeSet::from(["admin".to_owned()]));
+//! assert!(granted.contains("tools:read"));
+//! # Ok::<(), tokenward_core::Error>(())
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
