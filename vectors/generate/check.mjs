@@ -89,7 +89,12 @@ function effective(policy, env) {
 
 function candidates(keys, token) {
   const header = jose.decodeProtectedHeader(token);
-  if (typeof header.kid === 'string') return keys.filter((k) => k.kid === header.kid);
+  if (typeof header.kid === 'string') {
+    const byKid = keys.filter((k) => k.kid === header.kid);
+    // A kid no key carries falls back to the kid-less keys bound to the token's alg.
+    if (byKid.length > 0) return byKid;
+    return keys.filter((k) => k.kid === undefined && k.alg === header.alg);
+  }
   return keys.filter((k) => k.alg === header.alg);
 }
 

@@ -850,6 +850,9 @@ const hs = (payload, header = {}) => jwt('HS256', undefined, payload, { kid: 'hs
     bad('jwt_secret_wrong_mac', await tok({}, 'HS256', OTHER_SECRET), 'signature_invalid'),
     bad('hs384_not_allowed_default_hs256', await tok({}, 'HS384'), 'algorithm_not_allowed'),
     bad('rs256_not_allowed', await jwt('RS256', 'rsa-1', claims()), 'algorithm_not_allowed'),
+    // A kid no key carries falls back to the kid-less keys of the token's alg (the env secret).
+    ok('kid_falls_back_to_kidless_env_secret', await jwt('HS256', undefined, claims({ aud: 'api' }), { kid: 'any-kid' }), ['aud']),
+    bad('kid_fallback_still_checks_the_mac', await jwt('HS256', OTHER_SECRET, claims({ aud: 'api' }), { kid: 'any-kid' }), 'signature_invalid'),
   ], { env: { JWT_SECRET: SECRET, JWT_ISSUER: ISS, JWT_AUDIENCES: 'web, api ,,mcp ' } });
 
   file('env_only.json', 'An empty policy document: every setting comes from the env map.', {}, [
