@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::extract::RequestContext;
 use crate::routes::{AuthMode, Route, ScopeRequirement, TenantSource};
 use crate::scanner::Verdict;
-use crate::{Claims, Error, Request, SignatureOutcome, UnixTime, Verifier};
+use crate::{Claims, Error, PendingCheck, Request, SignatureOutcome, UnixTime, Verifier};
 
 /// How an allowed request was authenticated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +164,34 @@ impl AuditRecord {
     }
 }
 
+/// What [`Verifier::authorize_prepare`] found: a decision, or a token waiting for its signature.
+#[derive(Debug)]
+#[must_use = "a pending request decides nothing until it is passed to Verifier::authorize_finish"]
+pub enum AuthorizeStep {
+    /// Decided without a signature check (scanner, route, mode, extraction or header failure).
+    Decided(Decision),
+    /// A token passed every check up to the signature.
+    NeedsSignature(PendingRequest),
+}
+
+/// A request whose token waits for its signature outcome.
+#[derive(Debug)]
+pub struct PendingRequest {
+    check: PendingCheck,
+    route_index: Option<usize>,
+    tenant: Option<String>,
+    payload_segment: Option<String>,
+    context: RequestContext,
+    audit: AuditRecord,
+}
+
+impl PendingRequest {
+    /// The signature check to perform: algorithm, candidate keys, signing input, signature.
+    pub fn check(&self) -> &PendingCheck {
+        &self.check
+    }
+}
+
 /// The effective rule for one request.
 struct Rule<'p> {
     route: Option<&'p Route>,
@@ -198,6 +226,20 @@ impl Verifier {
     /// # Ok::<(), tokenward_core::Error>(())
     /// ```
     pub fn authorize(&self, req: &Request, now: UnixTime) -> Decision {
+        match self.authorize_prepare(req, now) {
+            AuthorizeStep::Decided(decision) => decision,
+            AuthorizeStep::NeedsSignature(pending) => {
+                let outcome = self.check_signature(&pending.check);
+                self.authorize_finish(pending, outcome, now)
+            }
+        }
+    }
+
+    /// The first half of [`Verifier::authorize`] for hosts whose signature math lives outside the
+    /// core (async WebCrypto, node:crypto, Envoy's BoringSSL): every decision up to the signature.
+    /// Check the signature of [`PendingRequest::check`] and pass the outcome to
+    /// [`Verifier::authorize_finish`]; the result equals [`Verifier::authorize`]'s.
+    pub fn authorize_prepare(&self, req: &Request, now: UnixTime) -> AuthorizeStep {
         let policy = self.policy();
         let context = policy.context_config().read(req);
         let mut audit = AuditRecord {
@@ -211,42 +253,86 @@ impl Verifier {
             Verdict::Flagged { .. } => audit.scanner = Some("flagged"),
             Verdict::Blocked(err) => {
                 audit.scanner = Some("blocked");
-                return self.deny(err, context, audit);
+                return AuthorizeStep::Decided(self.deny(err, context, audit));
             }
         }
 
-        let rule = self.rule(req);
+        let route_index = self.route_index(req);
+        let rule = self.rule(route_index);
         audit.route = rule.route.map(|r| r.pattern().to_owned());
         if let Some(scopes) = rule.scopes.filter(|s| !s.is_empty()) {
             audit.scopes_required = Some(scopes.listed());
         }
 
         if rule.mode == AuthMode::Disabled {
-            return self.allow(Authentication::Disabled, None, None, context, audit);
+            return AuthorizeStep::Decided(self.allow(
+                Authentication::Disabled,
+                None,
+                None,
+                context,
+                audit,
+            ));
         }
 
         let found = match policy.extraction().extract(req) {
             Ok(found) => found,
-            Err(err) => return self.deny(err, context, audit),
+            Err(err) => return AuthorizeStep::Decided(self.deny(err, context, audit)),
         };
         let Some(found) = found else {
             let needs_token = rule.scopes.is_some_and(|s| !s.is_empty()) || rule.tenant.is_some();
             if rule.mode == AuthMode::Optional && !needs_token {
-                return self.allow(Authentication::Anonymous, None, None, context, audit);
+                return AuthorizeStep::Decided(self.allow(
+                    Authentication::Anonymous,
+                    None,
+                    None,
+                    context,
+                    audit,
+                ));
             }
-            return self.deny(Error::TokenMissing, context, audit);
+            return AuthorizeStep::Decided(self.deny(Error::TokenMissing, context, audit));
         };
 
         let token = found.token;
-        let pending = match self.prepare(&token) {
+        let check = match self.prepare(&token) {
             Ok(p) => p,
-            Err(err) => return self.deny(err, context, audit),
+            Err(err) => return AuthorizeStep::Decided(self.deny(err, context, audit)),
         };
-        let outcome = self.check_signature(&pending);
-        if matches!(outcome, SignatureOutcome::Verified(_)) {
-            audit.fill_from(pending.payload());
+        let tenant = rule.tenant.and_then(|t| t.read(req)).map(str::to_owned);
+        let payload_segment = token.split('.').nth(1).map(str::to_owned);
+        AuthorizeStep::NeedsSignature(PendingRequest {
+            check,
+            route_index,
+            tenant,
+            payload_segment,
+            context,
+            audit,
+        })
+    }
+
+    /// The second half of [`Verifier::authorize`]: takes the signature outcome for
+    /// [`PendingRequest::check`] and decides.
+    pub fn authorize_finish(
+        &self,
+        pending: PendingRequest,
+        outcome: SignatureOutcome,
+        now: UnixTime,
+    ) -> Decision {
+        let PendingRequest {
+            check,
+            route_index,
+            tenant,
+            payload_segment,
+            context,
+            mut audit,
+        } = pending;
+        let policy = self.policy();
+        let rule = self.rule(route_index);
+        if let SignatureOutcome::Verified(handle) = outcome
+            && check.candidates().contains(&handle)
+        {
+            audit.fill_from(check.payload());
         }
-        let claims = match self.finish_for(pending, outcome, now, rule.audiences) {
+        let claims = match self.finish_for(check, outcome, now, rule.audiences) {
             Ok(c) => c,
             Err(err) => return self.deny(err, context, audit),
         };
@@ -272,10 +358,9 @@ impl Verifier {
             return self.deny(err, context, audit);
         }
 
-        if let Some(source) = rule.tenant {
+        if rule.tenant.is_some() {
             let token_tenant = claims.tenant_id().and_then(Value::as_str);
-            let wanted = source.read(req);
-            let reason = match (token_tenant, wanted) {
+            let reason = match (token_tenant, tenant.as_deref()) {
                 (Some(t), Some(w)) if t == w => None,
                 (None, _) => Some("the token has no string tenant_id claim".to_owned()),
                 (Some(_), None) => Some("the request names no tenant to compare with".to_owned()),
@@ -290,11 +375,10 @@ impl Verifier {
             }
         }
 
-        let segment = token.split('.').nth(1).map(str::to_owned);
         let mut decision = self.allow(
             Authentication::Token,
             Some(claims),
-            segment.as_deref(),
+            payload_segment.as_deref(),
             context,
             audit,
         );
@@ -302,12 +386,16 @@ impl Verifier {
         decision
     }
 
-    fn rule(&self, req: &Request) -> Rule<'_> {
-        let policy = self.policy();
-        let route = policy
+    fn route_index(&self, req: &Request) -> Option<usize> {
+        self.policy()
             .routes()
             .iter()
-            .find(|r| r.matches(req.method(), req.path()));
+            .position(|r| r.matches(req.method(), req.path()))
+    }
+
+    fn rule(&self, route_index: Option<usize>) -> Rule<'_> {
+        let policy = self.policy();
+        let route = route_index.and_then(|i| policy.routes().get(i));
         Rule {
             route,
             mode: route

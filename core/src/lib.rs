@@ -61,7 +61,7 @@ mod token;
 mod verifier;
 
 pub use algorithm::{Algorithm, KeyFamily};
-pub use authorize::{AuditRecord, Authentication, Decision};
+pub use authorize::{AuditRecord, Authentication, AuthorizeStep, Decision, PendingRequest};
 
 pub use claims::Claims;
 pub use crypto::{RustCrypto, SignatureVerifier};

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
-use tokenward_core::{Env, Error, Policy, Request, UnixTime, Verifier};
+use tokenward_core::{AuthorizeStep, Env, Error, Policy, Request, UnixTime, Verifier};
 
 /// The workspace corpus must not shrink below what the issue asks for.
 const MIN_WORKSPACE_CASES: usize = 150;
@@ -210,6 +210,19 @@ fn check_request(verifier: &Verifier, spec: &Value, expect: &Value, now: UnixTim
         Err(e) => return vec![e],
     };
     let d = verifier.authorize(&req, now);
+    // The split a host with external crypto uses must decide exactly the same.
+    let split = match verifier.authorize_prepare(&req, now) {
+        AuthorizeStep::Decided(d) => d,
+        AuthorizeStep::NeedsSignature(p) => {
+            let outcome = verifier.check_signature(p.check());
+            verifier.authorize_finish(p, outcome, now)
+        }
+    };
+    if (split.status(), split.code(), split.headers(), split.audit())
+        != (d.status(), d.code(), d.headers(), d.audit())
+    {
+        problems.push("authorize_prepare/authorize_finish disagree with authorize".to_owned());
+    }
     let want_valid = expect.get("valid").and_then(Value::as_bool).unwrap_or(true);
     let got = || {
         format!(
