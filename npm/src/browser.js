@@ -9,4 +9,8 @@ await init({ module_or_path: new URL('./tokenward.wasm', import.meta.url) });
 const api = makeApi(glue, webCrypto);
 export const Verifier = api.Verifier;
 export const TokenwardError = api.TokenwardError;
+export const sign = api.sign;
+export const createRemoteJwks = api.createRemoteJwks;
+export const discover = api.discover;
+export { expressAuth, fastifyAuth, honoAuth } from './middleware.js';
 export const runtime = 'browser';

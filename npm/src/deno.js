@@ -16,4 +16,8 @@ export class Verifier extends api.Verifier {
 }
 
 export const TokenwardError = api.TokenwardError;
+export const sign = api.sign;
+export const createRemoteJwks = api.createRemoteJwks;
+export const discover = api.discover;
+export { expressAuth, fastifyAuth, honoAuth } from './middleware.js';
 export const runtime = 'deno';

@@ -61,6 +61,48 @@ export interface VerifierOptions {
    * allows; throws at construction where the runtime has no native provider at all.
    */
   crypto?: 'auto' | 'native' | 'wasm';
+  /**
+   * Keys from a remote JWKS instead of the policy's own: the policy (object, JSON or YAML) is the
+   * template each fetched key set is inserted into as `keys.jwks`. Use `verifyAsync` /
+   * `authorizeAsync` (they await the first fetch); the sync calls throw `jwks_invalid` until a
+   * key set is loaded (`await verifier.ready()` first).
+   */
+  jwks?: RemoteJwks;
+}
+
+export interface RemoteJwksOptions {
+  /** Refetch a key set this old, seconds (core default 600). */
+  maxAge?: number;
+  /** No fetch within this many seconds of the last attempt, whatever the reason (core default 30). */
+  cooldown?: number;
+  /** Give up on a fetch after this many seconds (core default 60). */
+  timeout?: number;
+  /** Largest JWKS body accepted, bytes (core default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** The fetch to use (default: the platform `fetch`). */
+  fetch?: (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+  /** The cache's clock in seconds (default `Date.now() / 1000`); for tests. */
+  clock?: () => number;
+}
+
+/** Where and how to fetch a JWKS (from `createRemoteJwks`); each Verifier using it keeps its own cache. */
+export interface RemoteJwks {
+  readonly url: string;
+}
+
+/** The remote key cache's state (`verifier.jwks`). */
+export interface JwksStatus {
+  /** How many key sets have been loaded. */
+  readonly generation: number;
+  readonly fetchedAt: number | null;
+  /** Seconds since the last good fetch. */
+  readonly staleness: number | null;
+  readonly stale: boolean;
+  readonly fetching: boolean;
+  /** The last attempt's failure (`jwks_invalid`), kept until a fetch succeeds. */
+  readonly lastError?: { code: TokenwardErrorCode; status: number; message: string };
 }
 
 export interface VerifyOptions {
@@ -149,9 +191,100 @@ export declare class Verifier {
   authorize(request: RequestLike, options?: AuthorizeOptions): Decision;
   /** `authorize` with the signature checked by the runtime's async native crypto. */
   authorizeAsync(request: RequestLike, options?: AuthorizeOptions): Promise<Decision>;
+  /** Remote keys: the cache's state; null for policy keys. */
+  readonly jwks: JwksStatus | null;
+  /** Remote keys: resolves once a key set is loaded; rejects with `jwks_invalid` if none could be. */
+  ready(): Promise<this>;
   /** Frees the wasm memory now instead of at garbage collection. */
   free(): void;
 }
+
+/** Claims to sign: the typed claims of the core's `TokenClaims`, plus any other members. */
+export type TokenClaimsInput = Record<string, unknown> & {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  /** Default: `iat + options.expiresIn`. */
+  exp?: number;
+  /** Default: now. */
+  iat?: number;
+  /** Default: a random UUID. */
+  jti?: string;
+  /** A space-separated string or a list (joined with spaces). */
+  scope?: string | string[];
+  email?: string;
+  session_id?: string;
+  user_type?: string;
+  roles?: string[];
+  permissions?: string[];
+  rate_limit_tier?: string;
+  tenant_id?: string;
+};
+
+/** A signing key: an HS256 secret (bytes or UTF-8 text), a secret in the environment map, or a PEM private key. */
+export type SigningKeyInput =
+  | string
+  | Uint8Array
+  | { secret: string | Uint8Array; alg?: 'HS256'; kid?: string }
+  | { secretEnv: string; alg?: 'HS256'; kid?: string }
+  | { pem: string; alg: 'RS256' | 'ES256' | 'EdDSA'; kid?: string };
+
+export interface SignOptions {
+  /** The policy the token must validate under (with `env`), or `verifier` (its policy and env). */
+  policy?: PolicyDocument;
+  env?: Record<string, string | undefined>;
+  verifier?: Verifier;
+  /** Seconds from `iat` to `exp` when `claims.exp` is not set. */
+  expiresIn?: number;
+  /** Lifetime limit to apply: `jwt_access_token_expiration` (default) or `jwt_refresh_token_expiration`. */
+  kind?: 'access' | 'refresh';
+  /** `iat` default (seconds or Date). */
+  now?: number | Date;
+  /** For a PEM key given as a string. */
+  alg?: 'HS256' | 'RS256' | 'ES256' | 'EdDSA';
+  kid?: string;
+  /** Key warnings (`weak_secret` accepted under TOKENWARD_ENV=dev). */
+  onWarning?: (warning: PolicyWarning) => void;
+}
+
+/**
+ * Issues a compact JWS with the core's `sign`: throws TokenwardError (`secret_refused` for a weak
+ * secret in production, `key_invalid`, `algorithm_not_allowed`, `issuer_invalid`,
+ * `audience_invalid`, `token_lifetime_exceeded`, `claim_missing`, ...) for anything the policy
+ * would reject.
+ */
+export declare function sign(claims: TokenClaimsInput, key: SigningKeyInput, options: SignOptions): string;
+
+/** A remote JWKS for `new Verifier(policy, { jwks })`. */
+export declare function createRemoteJwks(url: string | URL, options?: RemoteJwksOptions): RemoteJwks;
+
+/** OIDC discovery (`<issuer>/.well-known/openid-configuration`); throws `discovery_invalid`. */
+export declare function discover(
+  issuer: string,
+  options?: { fetch?: RemoteJwksOptions['fetch']; timeout?: number },
+): Promise<{ issuer: string; jwksUri: string }>;
+
+export interface AdapterOptions {
+  /** Where the decision goes: `req[property]`, `request[property]`, `c.get(property)`. Default `auth`. */
+  property?: string;
+  /** The time to decide at (seconds, Date, or a function returning one). Default: the clock. */
+  now?: number | Date | (() => number | Date);
+}
+
+/** Express / connect / node:http middleware; handlers read `req.auth` (the Decision). */
+export declare function expressAuth(
+  verifier: Verifier,
+  options?: AdapterOptions,
+): (req: any, res: any, next: (err?: unknown) => void) => void;
+
+/** Fastify plugin (not encapsulated); handlers read `request.auth` (the Decision). */
+export declare function fastifyAuth(verifier: Verifier, options?: AdapterOptions): (instance: any) => Promise<void>;
+
+/** Hono middleware; handlers read `c.get('auth')` (the Decision). */
+export declare function honoAuth(
+  verifier: Verifier,
+  options?: AdapterOptions,
+): (c: any, next: () => Promise<void>) => Promise<Response | void>;
 
 /** Which entry was loaded: `node` (also Bun), `browser`, `deno` or `workerd`. */
 export declare const runtime: 'node' | 'browser' | 'deno' | 'workerd';

@@ -10,4 +10,8 @@ glue.initSync({ module: wasmModule });
 const api = makeApi(glue, webCrypto);
 export const Verifier = api.Verifier;
 export const TokenwardError = api.TokenwardError;
+export const sign = api.sign;
+export const createRemoteJwks = api.createRemoteJwks;
+export const discover = api.discover;
+export { expressAuth, fastifyAuth, honoAuth } from './middleware.js';
 export const runtime = 'workerd';
