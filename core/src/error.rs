@@ -197,6 +197,12 @@ pub enum Error {
         /// What was wrong, never the key material.
         reason: String,
     },
+    /// The host could not decide the request (a failing host call, no key set yet): fail closed.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What failed, for the log (never a secret or token).
+        reason: String,
+    },
     /// The policy document is invalid; `field` names the offending field.
     #[error("{field} {reason}")]
     PolicyInvalid {
@@ -247,13 +253,18 @@ impl Error {
             Self::JwksInvalid { .. } => "jwks_invalid",
             Self::DiscoveryInvalid { .. } => "discovery_invalid",
             Self::KeyInvalid { .. } => "key_invalid",
+            Self::Internal { .. } => "internal_error",
             Self::PolicyInvalid { .. } => "policy_invalid",
             Self::SecretRefused { .. } => "secret_refused",
         }
     }
 
-    /// The HTTP status a host answers with: 400, 401, 403, or 500 for configuration errors.
+    /// The HTTP status a host answers with: 400, 401, 403, 503 for `internal_error`, or 500 for
+    /// configuration errors.
     pub fn status(&self) -> u16 {
+        if let Self::Internal { .. } = self {
+            return 503;
+        }
         match self.class() {
             Some(Class::InvalidRequest) => 400,
             Some(Class::InsufficientScope | Class::Forbidden) => 403,
@@ -286,6 +297,7 @@ impl Error {
             Self::JwksInvalid { .. } => "the key set is unusable",
             Self::DiscoveryInvalid { .. } => "the discovery document is unusable",
             Self::KeyInvalid { .. } => "the signing key is unusable",
+            Self::Internal { .. } => "the authorization service could not decide this request",
             Self::PolicyInvalid { .. } => "the policy is invalid",
             Self::SecretRefused { .. } => "the HMAC secret was refused",
         }
@@ -357,7 +369,8 @@ impl Error {
             | Self::SecretRefused { .. }
             | Self::JwksInvalid { .. }
             | Self::DiscoveryInvalid { .. }
-            | Self::KeyInvalid { .. } => return None,
+            | Self::KeyInvalid { .. }
+            | Self::Internal { .. } => return None,
             _ => Class::InvalidToken,
         })
     }
@@ -480,6 +493,9 @@ mod tests {
         assert_eq!(Error::InvalidRequest { reason: "x".into() }.status(), 400);
         assert_eq!(Error::malformed("x").status(), 401);
         assert_eq!(Error::policy("f", "bad").status(), 500);
+        let internal = Error::Internal { reason: "host call failed".into() };
+        assert_eq!((internal.code(), internal.status()), ("internal_error", 503));
+        assert_eq!(internal.www_authenticate(), None);
         assert_eq!(Error::policy("f", "bad").www_authenticate(), None);
         assert_eq!(
             Error::malformed("x").www_authenticate().as_deref(),

@@ -69,7 +69,7 @@ pub use error::{Error, Warning};
 pub use json::MAX_DEPTH;
 pub use keys::{Key, KeyHandle, KeyMaterial};
 pub use policy::{Env, Policy, TokenKind};
-pub use request::Request;
+pub use request::{MAX_HEADERS, Request};
 pub use secret::Secret;
 pub use time::UnixTime;
 pub use verifier::{PendingCheck, SignatureOutcome, Verifier};
