@@ -382,9 +382,12 @@ fn send(status: u16, challenge: Option<&str>, body: &str) -> Action {
 fn fail_closed(why: &str) -> Action {
     stats::bump(stats::INTERNAL_ERROR);
     log(LogLevel::Error, &format!("failing closed: {why}"));
-    let body = r#"{"error":"internal_error","error_description":"the authorization filter could not decide this request"}"#;
+    let error = tokenward_core::Error::Internal {
+        reason: why.to_owned(),
+    };
+    let body = error.body();
     if let Err(s) = host::send_response(
-        503,
+        error.status(),
         &[("content-type", "application/json")],
         body.as_bytes(),
     ) {
