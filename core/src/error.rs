@@ -493,8 +493,13 @@ mod tests {
         assert_eq!(Error::InvalidRequest { reason: "x".into() }.status(), 400);
         assert_eq!(Error::malformed("x").status(), 401);
         assert_eq!(Error::policy("f", "bad").status(), 500);
-        let internal = Error::Internal { reason: "host call failed".into() };
-        assert_eq!((internal.code(), internal.status()), ("internal_error", 503));
+        let internal = Error::Internal {
+            reason: "host call failed".into(),
+        };
+        assert_eq!(
+            (internal.code(), internal.status()),
+            ("internal_error", 503)
+        );
         assert_eq!(internal.www_authenticate(), None);
         assert_eq!(Error::policy("f", "bad").www_authenticate(), None);
         assert_eq!(
