@@ -290,7 +290,19 @@ pub fn remove_header(map: MapType, name: &str) -> Result<(), Status> {
         let raw =
             unsafe { raw::proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) };
         match Status::from_raw(raw) {
-            Err(Status::NotFound) => Ok(()),
+            // Some hosts answer NotFound for an absent header. Only believe it when the map really
+            // holds no such entry: a header the filter must strip must never go upstream.
+            Err(Status::NotFound) => {
+                let pairs = get_pairs(map)?;
+                if pairs
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+                {
+                    Err(Status::NotFound)
+                } else {
+                    Ok(())
+                }
+            }
             other => other,
         }
     }
