@@ -110,7 +110,11 @@ pub fn read(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<Ve
 }
 
 /// Reads a UTF-8 string (lossy) out of guest memory.
-pub fn read_str(caller: &mut Caller<'_, HostState>, ptr: i32, len: i32) -> Result<String, BadMemory> {
+pub fn read_str(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> Result<String, BadMemory> {
     read(caller, ptr, len).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
@@ -158,7 +162,8 @@ pub fn give(
         }
         ptr
     };
-    Ok(write_u32(caller, out_ptr, ptr as u32).and_then(|()| write_u32(caller, out_size, size as u32)))
+    Ok(write_u32(caller, out_ptr, ptr as u32)
+        .and_then(|()| write_u32(caller, out_size, size as u32)))
 }
 
 #[cfg(test)]
@@ -167,7 +172,10 @@ mod tests {
 
     #[test]
     fn pairs_round_trip() {
-        let pairs: Pairs = vec![(b":path".to_vec(), b"/".to_vec()), (b"a".to_vec(), Vec::new())];
+        let pairs: Pairs = vec![
+            (b":path".to_vec(), b"/".to_vec()),
+            (b"a".to_vec(), Vec::new()),
+        ];
         assert_eq!(decode_pairs(&encode_pairs(&pairs)), Some(pairs));
         assert_eq!(decode_pairs(&[1, 0, 0, 0]), None);
     }

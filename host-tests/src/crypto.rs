@@ -59,7 +59,11 @@ fn tlv(der: &[u8]) -> Result<(u8, &[u8], &[u8]), BadArgument> {
         (len, 2 + n)
     };
     let end = head.checked_add(len).ok_or(BadArgument)?;
-    Ok((tag, der.get(head..end).ok_or(BadArgument)?, der.get(end..).ok_or(BadArgument)?))
+    Ok((
+        tag,
+        der.get(head..end).ok_or(BadArgument)?,
+        der.get(end..).ok_or(BadArgument)?,
+    ))
 }
 
 const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
@@ -93,7 +97,13 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// [`BadArgument`] for arguments that do not parse or name an unsupported key or hash.
 pub fn verify_signature(args: &[u8]) -> Result<bool, BadArgument> {
     let fields = fields(args)?;
-    let get = |n: u64| fields.iter().find(|(f, _)| *f == n).map(|(_, b)| *b).ok_or(BadArgument);
+    let get = |n: u64| {
+        fields
+            .iter()
+            .find(|(f, _)| *f == n)
+            .map(|(_, b)| *b)
+            .ok_or(BadArgument)
+    };
     let (hash, key, sig, text) = (get(1)?, get(2)?, get(3)?, get(4)?);
     let (alg_id, key) = spki(key)?;
     let alg: &'static dyn VerificationAlgorithm = if contains(alg_id, RSA) {

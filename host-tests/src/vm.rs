@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use wasmtime::{Config, Engine, ExternType, Instance, Linker, Module, Store, Val, WasmParams, WasmResults};
+use wasmtime::{
+    Config, Engine, ExternType, Instance, Linker, Module, Store, Val, WasmParams, WasmResults,
+};
 
 use crate::abi::{self, Pairs, status};
 use crate::state::{HostState, LocalResponse, Reply, Shared};
@@ -30,7 +32,9 @@ pub fn filter_path() -> PathBuf {
     #[allow(clippy::disallowed_methods)]
     match std::env::var_os("TOKENWARD_FILTER_WASM") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(FILTER_WASM),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(FILTER_WASM),
     }
 }
 
@@ -69,18 +73,31 @@ impl Harness {
             let ExternType::Func(ty) = import.ty() else {
                 continue;
             };
-            let code = if import.module() == "env" { status::UNIMPLEMENTED } else { 52 };
+            let code = if import.module() == "env" {
+                status::UNIMPLEMENTED
+            } else {
+                52
+            };
             let name = import.name().to_owned();
             // Errors only for names already defined above: those keep their real definition.
-            let _ = linker.func_new(import.module(), import.name(), ty, move |mut c, _, results| {
-                let _ = c.data_mut().enter(&name);
-                if let Some(r) = results.first_mut() {
-                    *r = Val::I32(code);
-                }
-                Ok(())
-            });
+            let _ = linker.func_new(
+                import.module(),
+                import.name(),
+                ty,
+                move |mut c, _, results| {
+                    let _ = c.data_mut().enter(&name);
+                    if let Some(r) = results.first_mut() {
+                        *r = Val::I32(code);
+                    }
+                    Ok(())
+                },
+            );
         }
-        Ok(Self { engine, module, linker })
+        Ok(Self {
+            engine,
+            module,
+            linker,
+        })
     }
 
     /// A new instance in `shared`, not started yet (see [`Vm::start`]).
@@ -180,7 +197,11 @@ pub struct Vm {
 impl Vm {
     /// Calls export `name` if the module has it (`Ok(None)` otherwise), counting fuel. A trap
     /// is remembered ([`Vm::trap`]) and every later call fails.
-    fn call<P: WasmParams, R: WasmResults>(&mut self, name: &str, params: P) -> anyhow::Result<Option<R>> {
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+        params: P,
+    ) -> anyhow::Result<Option<R>> {
         if let Some(t) = &self.trap {
             bail!("the instance trapped earlier: {t}");
         }
@@ -216,7 +237,8 @@ impl Vm {
         let vm_len = self.store.data().vm_config.len() as i32;
         let vm_ok = self.call::<(i32, i32), i32>("proxy_on_vm_start", (ROOT_ID as i32, vm_len))?;
         let cfg_len = self.store.data().plugin_config.len() as i32;
-        let cfg_ok = self.call::<(i32, i32), i32>("proxy_on_configure", (ROOT_ID as i32, cfg_len))?;
+        let cfg_ok =
+            self.call::<(i32, i32), i32>("proxy_on_configure", (ROOT_ID as i32, cfg_len))?;
         Ok(vm_ok.unwrap_or(1) != 0 && cfg_ok.unwrap_or(0) != 0)
     }
 
@@ -230,12 +252,19 @@ impl Vm {
         self.next_id = self.next_id.wrapping_add(1).max(ROOT_ID + 1);
         let n = headers.len() as i32;
         let state = self.store.data_mut();
-        state.streams.insert(id, crate::state::Stream { request_headers: headers, ..Default::default() });
+        state.streams.insert(
+            id,
+            crate::state::Stream {
+                request_headers: headers,
+                ..Default::default()
+            },
+        );
         state.effective = id;
         self.call::<(i32, i32), ()>("proxy_on_context_create", (id as i32, ROOT_ID as i32))?;
         let state = self.store.data_mut();
         state.effective = id;
-        let action = self.call::<(i32, i32, i32), i32>("proxy_on_request_headers", (id as i32, n, 1))?;
+        let action =
+            self.call::<(i32, i32, i32), i32>("proxy_on_request_headers", (id as i32, n, 1))?;
         if action == Some(0)
             && let Some(s) = self.store.data_mut().streams.get_mut(&id)
         {
@@ -279,7 +308,11 @@ impl Vm {
             (b":path".to_vec(), path.as_bytes().to_vec()),
             (b":authority".to_vec(), b"api.example.com".to_vec()),
         ];
-        pairs.extend(headers.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())));
+        pairs.extend(
+            headers
+                .iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())),
+        );
         let id = self.send(pairs)?;
         let outcome = self.outcome(id);
         if !matches!(outcome, Outcome::Paused) {
@@ -311,9 +344,18 @@ impl Vm {
             let reply = responder.map_or(Reply::Timeout, |r| r(&callout));
             let (headers, body) = match reply {
                 Reply::Timeout => (Vec::new(), Vec::new()),
-                Reply::Response { status, headers, body } => {
-                    let mut pairs: Pairs = vec![(b":status".to_vec(), status.to_string().into_bytes())];
-                    pairs.extend(headers.into_iter().map(|(k, v)| (k.into_bytes(), v.into_bytes())));
+                Reply::Response {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let mut pairs: Pairs =
+                        vec![(b":status".to_vec(), status.to_string().into_bytes())];
+                    pairs.extend(
+                        headers
+                            .into_iter()
+                            .map(|(k, v)| (k.into_bytes(), v.into_bytes())),
+                    );
                     (pairs, body)
                 }
             };
@@ -353,7 +395,12 @@ impl Vm {
 
     /// The value of metric `name` (0 when undefined).
     pub fn metric(&self, name: &str) -> i64 {
-        self.store.data().metrics.iter().find(|m| m.name == name).map_or(0, |m| m.value)
+        self.store
+            .data()
+            .metrics
+            .iter()
+            .find(|m| m.name == name)
+            .map_or(0, |m| m.value)
     }
 
     /// The trap that stopped this instance, if any.

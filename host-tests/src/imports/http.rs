@@ -39,7 +39,10 @@ pub fn add(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
             let callout = Callout {
                 upstream,
-                headers: headers.into_iter().map(|(k, v)| (text(k), text(v))).collect(),
+                headers: headers
+                    .into_iter()
+                    .map(|(k, v)| (text(k), text(v)))
+                    .collect(),
                 body,
                 timeout_ms: timeout as u32,
             };

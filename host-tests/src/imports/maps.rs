@@ -73,8 +73,11 @@ pub fn add(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let Ok(key) = abi::read(&mut c, kp, ks) else {
                 return Ok(status::INVALID_MEMORY_ACCESS);
             };
-            let value = map_mut(c.data_mut(), kind)
-                .and_then(|m| m.iter().find(|(k, _)| same(k, &key)).map(|(_, v)| v.clone()));
+            let value = map_mut(c.data_mut(), kind).and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| same(k, &key))
+                    .map(|(_, v)| v.clone())
+            });
             match value {
                 Some(v) => Ok(done(abi::give(&mut c, &v, out_ptr, out_size)?)),
                 None => Ok(status::NOT_FOUND),

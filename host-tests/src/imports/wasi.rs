@@ -30,28 +30,36 @@ fn environ(c: &Ctx<'_>) -> Vec<Vec<u8>> {
 
 /// Defines the WASI stubs.
 pub fn add(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    linker.func_wrap(WASI, "environ_sizes_get", |mut c: Ctx<'_>, count: i32, size: i32| {
-        let env = environ(&c);
-        let total: usize = env.iter().map(Vec::len).sum();
-        errno(
-            abi::write_u32(&mut c, count, env.len() as u32)
-                .and_then(|()| abi::write_u32(&mut c, size, total as u32)),
-        )
-    })?;
-    linker.func_wrap(WASI, "environ_get", |mut c: Ctx<'_>, ptrs: i32, buf: i32| {
-        let mut at = buf;
-        for (i, e) in environ(&c).iter().enumerate() {
-            let slot = ptrs.wrapping_add((i as i32).wrapping_mul(4));
-            if abi::write_u32(&mut c, slot, at as u32)
-                .and_then(|()| abi::write(&mut c, at, e))
-                .is_err()
-            {
-                return EFAULT;
+    linker.func_wrap(
+        WASI,
+        "environ_sizes_get",
+        |mut c: Ctx<'_>, count: i32, size: i32| {
+            let env = environ(&c);
+            let total: usize = env.iter().map(Vec::len).sum();
+            errno(
+                abi::write_u32(&mut c, count, env.len() as u32)
+                    .and_then(|()| abi::write_u32(&mut c, size, total as u32)),
+            )
+        },
+    )?;
+    linker.func_wrap(
+        WASI,
+        "environ_get",
+        |mut c: Ctx<'_>, ptrs: i32, buf: i32| {
+            let mut at = buf;
+            for (i, e) in environ(&c).iter().enumerate() {
+                let slot = ptrs.wrapping_add((i as i32).wrapping_mul(4));
+                if abi::write_u32(&mut c, slot, at as u32)
+                    .and_then(|()| abi::write(&mut c, at, e))
+                    .is_err()
+                {
+                    return EFAULT;
+                }
+                at = at.wrapping_add(e.len() as i32);
             }
-            at = at.wrapping_add(e.len() as i32);
-        }
-        ESUCCESS
-    })?;
+            ESUCCESS
+        },
+    )?;
     linker.func_wrap(
         WASI,
         "fd_write",
@@ -91,8 +99,12 @@ pub fn add(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         }
         errno(abi::write(&mut c, buf, &bytes))
     })?;
-    linker.func_wrap(WASI, "proc_exit", |_c: Ctx<'_>, code: i32| -> wasmtime::Result<()> {
-        Err(wasmtime::Error::msg(format!("proc_exit({code})")))
-    })?;
+    linker.func_wrap(
+        WASI,
+        "proc_exit",
+        |_c: Ctx<'_>, code: i32| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::msg(format!("proc_exit({code})")))
+        },
+    )?;
     Ok(())
 }

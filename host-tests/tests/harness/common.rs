@@ -45,7 +45,11 @@ pub fn vm(shared: &Shared, config: &Value) -> Vm {
     let mut options = VmOptions::config(config.to_string());
     options.env = vec![("TW_SECRET".into(), SECRET.into())];
     let mut vm = crate::harness().vm(shared, options).unwrap();
-    assert!(vm.start().unwrap(), "configuration refused: {:?}", vm.state().logs);
+    assert!(
+        vm.start().unwrap(),
+        "configuration refused: {:?}",
+        vm.state().logs
+    );
     vm
 }
 

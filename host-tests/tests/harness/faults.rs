@@ -16,33 +16,47 @@ fn every_host_call_failing_never_traps_and_fails_closed() {
     let mut probe = vm(&shared, &config);
     probe.get("/", &[("authorization", &good)]).unwrap();
     probe.get("/", &[]).unwrap();
-    let names: Vec<String> = probe.state().calls.keys().filter(|n| n.starts_with("proxy_")).cloned().collect();
+    let names: Vec<String> = probe
+        .state()
+        .calls
+        .keys()
+        .filter(|n| n.starts_with("proxy_"))
+        .cloned()
+        .collect();
     assert!(names.len() >= 5, "{names:?}");
     let mut report = Vec::new();
     for name in &names {
         // NOT_FOUND (1) is not asserted: `remove_header` treats it as "absent", so a host answering
         // NOT_FOUND for a present `authorization` gets it forwarded (a filter finding).
         for status in [10, 2] {
-            let mut v = crate::harness().vm(&shared, {
-                let mut o = tokenward_host_tests::VmOptions::config(config.to_string());
-                o.env = vec![("TW_SECRET".into(), SECRET.into())];
-                o
-            }).unwrap();
+            let mut v = crate::harness()
+                .vm(&shared, {
+                    let mut o = tokenward_host_tests::VmOptions::config(config.to_string());
+                    o.env = vec![("TW_SECRET".into(), SECRET.into())];
+                    o
+                })
+                .unwrap();
             v.fault(name, status);
             let configured = v.start().unwrap_or(false);
             for (auth, want) in [(Some(good.as_str()), 200), (None, 401)] {
-                let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+                let headers: Vec<(&str, &str)> =
+                    auth.map(|a| ("authorization", a)).into_iter().collect();
                 let o = match v.get("/", &headers) {
                     Ok((_, o)) => o,
                     Err(e) => panic!("{name} -> {status}: trapped: {e:#}"),
                 };
                 let ok = match (&o, want) {
-                    (Outcome::Continue(h), 200) => configured && !h.iter().any(|(k, _)| k == b"authorization"),
+                    (Outcome::Continue(h), 200) => {
+                        configured && !h.iter().any(|(k, _)| k == b"authorization")
+                    }
                     (Outcome::Continue(_), _) => false,
                     (Outcome::Local(r), w) => r.status == w || r.status == 503,
                     (Outcome::Paused, _) => true,
                 };
-                assert!(ok, "{name} -> {status}: want {want} or fail closed, got {o:?}");
+                assert!(
+                    ok,
+                    "{name} -> {status}: want {want} or fail closed, got {o:?}"
+                );
                 report.push(format!("{name}->{status}: {:?}", o.status()));
             }
             assert!(v.trap().is_none(), "{name} -> {status}: {:?}", v.trap());

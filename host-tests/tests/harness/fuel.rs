@@ -14,7 +14,10 @@ use crate::common::*;
 fn measure() -> BTreeMap<String, u64> {
     let shared = Shared::default();
     let now = shared.now();
-    let mut vm = vm(&shared, &hs_policy(json!({ "cache_size": 64, "audit_log": "off" })));
+    let mut vm = vm(
+        &shared,
+        &hs_policy(json!({ "cache_size": 64, "audit_log": "off" })),
+    );
     let mut out = BTreeMap::new();
     let mut run = |vm: &mut tokenward_host_tests::Vm, label: &str, token: &str| {
         let before = vm.fuel();
@@ -38,9 +41,13 @@ fn fuel_table_within_baseline() {
         println!("| {k} | {v} |");
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuel-baseline.json");
-    let baseline: BTreeMap<String, u64> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let baseline: BTreeMap<String, u64> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for (k, base) in &baseline {
         let now = got[k];
-        assert!(now * 10 <= base * 11, "{k}: fuel {now} is more than 10% over the baseline {base}");
+        assert!(
+            now * 10 <= base * 11,
+            "{k}: fuel {now} is more than 10% over the baseline {base}"
+        );
     }
 }

@@ -16,10 +16,10 @@ use std::sync::OnceLock;
 use tokenward_host_tests::Harness;
 
 mod common;
-mod smoke;
 mod faults;
 mod fuel;
 mod remote;
+mod smoke;
 mod vectors;
 
 /// The module, compiled once per test binary.

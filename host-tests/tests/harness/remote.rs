@@ -30,8 +30,14 @@ fn jwks_server(shared: &Shared, serve: &Arc<Mutex<Serve>>) {
         assert_eq!(c.upstream, "idp");
         assert_eq!(c.header(":path"), Some("/jwks"));
         match serve.lock().unwrap().clone() {
-            Serve::Keys(kids) => Reply::json(json!({ "keys": kids.iter().map(|k| oct(k)).collect::<Vec<_>>() }).to_string()),
-            Serve::Status500 => Reply::Response { status: 500, headers: vec![], body: b"oops".to_vec() },
+            Serve::Keys(kids) => Reply::json(
+                json!({ "keys": kids.iter().map(|k| oct(k)).collect::<Vec<_>>() }).to_string(),
+            ),
+            Serve::Status500 => Reply::Response {
+                status: 500,
+                headers: vec![],
+                body: b"oops".to_vec(),
+            },
             Serve::Garbage => Reply::json("{not json"),
             Serve::Empty => Reply::json(r#"{"keys":[]}"#),
             Serve::Timeout => Reply::Timeout,
@@ -72,7 +78,10 @@ fn wait(shared: &Shared, vms: &mut [Vm], vm: usize, id: u32) -> Outcome {
         step(shared, vms);
     }
     let logs: Vec<_> = vms[vm].state().logs.iter().rev().take(8).collect();
-    panic!("request {id} still paused after 40 steps; calls {:?}; last logs {logs:?}", vms[vm].state().calls);
+    panic!(
+        "request {id} still paused after 40 steps; calls {:?}; last logs {logs:?}",
+        vms[vm].state().calls
+    );
 }
 
 #[test]
@@ -82,7 +91,10 @@ fn four_instances_share_one_fetch() {
     jwks_server(&shared, &serve);
     let mut vms: Vec<Vm> = (0..4).map(|_| vm(&shared, &remote_config())).collect();
     let t = token(&shared, "k1");
-    let ids: Vec<u32> = vms.iter_mut().map(|v| v.get("/", &[("authorization", &bearer(&t))]).unwrap().0).collect();
+    let ids: Vec<u32> = vms
+        .iter_mut()
+        .map(|v| v.get("/", &[("authorization", &bearer(&t))]).unwrap().0)
+        .collect();
     for (i, id) in ids.into_iter().enumerate() {
         let o = wait(&shared, &mut vms, i, id);
         assert_eq!(o.status(), Some(200), "instance {i}: {o:?}");
@@ -99,22 +111,45 @@ fn max_age_refresh_on_tick_and_failed_fetches_keep_last_good() {
     let serve = Arc::new(Mutex::new(Serve::Keys(vec!["k1"])));
     jwks_server(&shared, &serve);
     let mut vms = vec![vm(&shared, &remote_config())];
-    let (id, _) = vms[0].get("/", &[("authorization", &bearer(&token(&shared, "k1")))]).unwrap();
+    let (id, _) = vms[0]
+        .get("/", &[("authorization", &bearer(&token(&shared, "k1")))])
+        .unwrap();
     assert_eq!(wait(&shared, &mut vms, 0, id).status(), Some(200));
     assert_eq!(shared.callout_count(), 1);
 
     // Each failure mode after max_age: the refresh fails, the last good set keeps serving.
-    for (n, bad) in [Serve::Status500, Serve::Garbage, Serve::Empty, Serve::Timeout].into_iter().enumerate() {
+    for (n, bad) in [
+        Serve::Status500,
+        Serve::Garbage,
+        Serve::Empty,
+        Serve::Timeout,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         *serve.lock().unwrap() = bad;
         let before = shared.callout_count();
         for _ in 0..(61 * 4) {
             step(&shared, &mut vms);
         }
-        assert!(shared.callout_count() > before, "failure mode {n}: no refresh fetched");
-        let (_, o) = vms[0].get("/", &[("authorization", &bearer(&token(&shared, "k1")))]).unwrap();
-        assert_eq!(o.status(), Some(200), "failure mode {n}: last good set lost: {o:?}");
+        assert!(
+            shared.callout_count() > before,
+            "failure mode {n}: no refresh fetched"
+        );
+        let (_, o) = vms[0]
+            .get("/", &[("authorization", &bearer(&token(&shared, "k1")))])
+            .unwrap();
+        assert_eq!(
+            o.status(),
+            Some(200),
+            "failure mode {n}: last good set lost: {o:?}"
+        );
     }
-    assert!(vms[0].metric("tokenward_jwks_fetch_failed") >= 4, "{}", vms[0].metric("tokenward_jwks_fetch_failed"));
+    assert!(
+        vms[0].metric("tokenward_jwks_fetch_failed") >= 4,
+        "{}",
+        vms[0].metric("tokenward_jwks_fetch_failed")
+    );
     assert!(vms[0].trap().is_none());
 }
 
@@ -129,7 +164,9 @@ fn max_age_refresh_rotates_keys() {
     let serve = Arc::new(Mutex::new(Serve::Keys(vec!["k1"])));
     jwks_server(&shared, &serve);
     let mut vms = vec![vm(&shared, &remote_config())];
-    let (id, _) = vms[0].get("/", &[("authorization", &bearer(&token(&shared, "k1")))]).unwrap();
+    let (id, _) = vms[0]
+        .get("/", &[("authorization", &bearer(&token(&shared, "k1")))])
+        .unwrap();
     assert_eq!(wait(&shared, &mut vms, 0, id).status(), Some(200));
 
     // Rotation by max_age: k1 removed, k2 added; after the refresh k1 stops verifying.
@@ -137,11 +174,19 @@ fn max_age_refresh_rotates_keys() {
     for _ in 0..(61 * 4) {
         step(&shared, &mut vms);
     }
-    let (id, _) = vms[0].get("/", &[("authorization", &bearer(&token(&shared, "k2")))]).unwrap();
+    let (id, _) = vms[0]
+        .get("/", &[("authorization", &bearer(&token(&shared, "k2")))])
+        .unwrap();
     assert_eq!(wait(&shared, &mut vms, 0, id).status(), Some(200));
-    let (id, _) = vms[0].get("/", &[("authorization", &bearer(&token(&shared, "k1")))]).unwrap();
+    let (id, _) = vms[0]
+        .get("/", &[("authorization", &bearer(&token(&shared, "k1")))])
+        .unwrap();
     let o = wait(&shared, &mut vms, 0, id);
-    assert_eq!((o.status(), o.code().as_deref()), (Some(401), Some("key_not_found")), "{o:?}");
+    assert_eq!(
+        (o.status(), o.code().as_deref()),
+        (Some(401), Some("key_not_found")),
+        "{o:?}"
+    );
     assert!(vms[0].trap().is_none());
 }
 
@@ -149,22 +194,42 @@ fn max_age_refresh_rotates_keys() {
 fn token_expiring_while_cached_is_rejected_after_exp() {
     let shared = Shared::default();
     let iat = shared.now();
-    let mut vm = vm(&shared, &hs_policy(json!({ "cache_size": 16, "audit_log": "off" })));
+    let mut vm = vm(
+        &shared,
+        &hs_policy(json!({ "cache_size": 16, "audit_log": "off" })),
+    );
     let t = hs256(&claims("u1", iat, 120), None);
     let auth = bearer(&t);
     let skew = 60;
     let exp = iat + 120;
-    for (at, want) in [(iat, 200), (exp - 1, 200), (exp, 200), (exp + skew - 1, 200), (exp + skew, 401), (exp + skew + 1, 401)] {
+    for (at, want) in [
+        (iat, 200),
+        (exp - 1, 200),
+        (exp, 200),
+        (exp + skew - 1, 200),
+        (exp + skew, 401),
+        (exp + skew + 1, 401),
+    ] {
         shared.set_now(at);
         let (_, o) = vm.get("/", &[("authorization", &auth)]).unwrap();
-        assert_eq!(o.status(), Some(want), "at exp{:+}: {o:?}", at as i64 - exp as i64);
+        assert_eq!(
+            o.status(),
+            Some(want),
+            "at exp{:+}: {o:?}",
+            at as i64 - exp as i64
+        );
         if want == 401 {
             assert_eq!(o.code().as_deref(), Some("token_expired"));
         }
     }
-    assert!(vm.metric("tokenward_cache_hit") >= 3, "the signature cache was not used");
+    assert!(
+        vm.metric("tokenward_cache_hit") >= 3,
+        "the signature cache was not used"
+    );
     // Backwards clock: valid again (the core decides at the time it is given).
     shared.set_now(iat);
-    assert_eq!(vm.get("/", &[("authorization", &auth)]).unwrap().1.status(), Some(200));
+    assert_eq!(
+        vm.get("/", &[("authorization", &auth)]).unwrap().1.status(),
+        Some(200)
+    );
 }
-

@@ -8,9 +8,17 @@ use tokenward_host_tests::Shared;
 fn allows_and_denies() {
     let shared = Shared::default();
     let now = shared.now();
-    let mut vm = vm(&shared, &hs_policy(json!({ "claim_to_headers": { "sub": "x-user-id" } })));
+    let mut vm = vm(
+        &shared,
+        &hs_policy(json!({ "claim_to_headers": { "sub": "x-user-id" } })),
+    );
     let token = hs256(&claims("u1", now, 600), None);
-    let (_, ok) = vm.get("/", &[("authorization", &bearer(&token)), ("x-user-id", "spoof")]).unwrap();
+    let (_, ok) = vm
+        .get(
+            "/",
+            &[("authorization", &bearer(&token)), ("x-user-id", "spoof")],
+        )
+        .unwrap();
     assert_eq!(ok.status(), Some(200), "{ok:?}");
     assert_eq!(ok.header("x-user-id"), ["u1"]);
     assert!(ok.header("authorization").is_empty());

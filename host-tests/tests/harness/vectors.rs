@@ -42,16 +42,23 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
     let mut routes: BTreeMap<String, String> = BTreeMap::new();
     let (mut out, mut skipped) = (Vec::new(), Vec::new());
     for (i, case) in file["cases"].as_array().unwrap().iter().enumerate() {
-        let name = case["name"].as_str().map_or_else(|| format!("#{i}"), str::to_owned);
+        let name = case["name"]
+            .as_str()
+            .map_or_else(|| format!("#{i}"), str::to_owned);
         if let Some(spec) = case.get("request") {
             if spec.get("requests_in_window").is_some() {
-                skipped.push(format!("{name}: requests_in_window (the filter does not count requests)"));
+                skipped.push(format!(
+                    "{name}: requests_in_window (the filter does not count requests)"
+                ));
                 continue;
             }
             let mut headers = Vec::new();
             for (k, v) in spec["headers"].as_object().into_iter().flatten() {
                 match v {
-                    Value::Array(vs) => headers.extend(vs.iter().map(|v| (k.clone(), v.as_str().unwrap().to_owned()))),
+                    Value::Array(vs) => headers.extend(
+                        vs.iter()
+                            .map(|v| (k.clone(), v.as_str().unwrap().to_owned())),
+                    ),
                     v => headers.push((k.clone(), v.as_str().unwrap().to_owned())),
                 }
             }
@@ -71,7 +78,10 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
             s.sort_unstable();
             let key = serde_json::to_string(&s).unwrap();
             let n = routes.len();
-            path = routes.entry(key).or_insert_with(|| format!("/__tw_scopes/{n}")).clone();
+            path = routes
+                .entry(key)
+                .or_insert_with(|| format!("/__tw_scopes/{n}"))
+                .clone();
         }
         out.push(Case {
             name,
@@ -91,14 +101,26 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
 fn compare(case: &Case, got: &Outcome, want: &tokenward_core::Decision) -> Option<String> {
     if want.is_allowed() {
         let Outcome::Continue(_) = got else {
-            return Some(format!("native allows, filter gives {:?} {:?}", got.status(), got.code()));
+            return Some(format!(
+                "native allows, filter gives {:?} {:?}",
+                got.status(),
+                got.code()
+            ));
         };
         let mut names: Vec<&str> = want.headers().iter().map(|(k, _)| k.as_str()).collect();
         names.dedup();
         for name in names {
-            let expected: Vec<&str> = want.headers().iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+            let expected: Vec<&str> = want
+                .headers()
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+                .collect();
             if got.header(name) != expected {
-                return Some(format!("header {name}: native {expected:?}, filter {:?}", got.header(name)));
+                return Some(format!(
+                    "header {name}: native {expected:?}, filter {:?}",
+                    got.header(name)
+                ));
             }
         }
         if !got.header("authorization").is_empty() {
@@ -107,8 +129,15 @@ fn compare(case: &Case, got: &Outcome, want: &tokenward_core::Decision) -> Optio
         return None;
     }
     let status = Some(u32::from(want.status()));
-    let challenge: Vec<String> = want.www_authenticate().map(str::to_owned).into_iter().collect();
-    if got.status() != status || got.code().as_deref() != want.code() || got.header("www-authenticate") != challenge {
+    let challenge: Vec<String> = want
+        .www_authenticate()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    if got.status() != status
+        || got.code().as_deref() != want.code()
+        || got.header("www-authenticate") != challenge
+    {
         return Some(format!(
             "native {status:?} {:?} {challenge:?}, filter {:?} {:?} {:?} ({})",
             want.code(),
@@ -123,7 +152,8 @@ fn compare(case: &Case, got: &Outcome, want: &tokenward_core::Decision) -> Optio
 
 #[test]
 fn vectors_match_the_core() {
-    let (mut ran, mut offloaded, mut failures, mut skipped) = (0usize, 0u64, Vec::new(), Vec::new());
+    let (mut ran, mut offloaded, mut failures, mut skipped) =
+        (0usize, 0u64, Vec::new(), Vec::new());
     for path in files() {
         let fname = path.file_name().unwrap().to_string_lossy().into_owned();
         let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -157,7 +187,10 @@ fn vectors_match_the_core() {
             }
         };
         for (mode, host_fn) in [("auto", true), ("auto", false), ("wasm", true)] {
-            let label = format!("{fname}[{mode}{}]", if host_fn { "" } else { ", no verify_signature" });
+            let label = format!(
+                "{fname}[{mode}{}]",
+                if host_fn { "" } else { ", no verify_signature" }
+            );
             let mut cfg = doc.clone();
             cfg["filter"] = json!({ "fixed_now": now, "crypto": mode, "audit_log": "off" });
             let options = VmOptions {
@@ -168,7 +201,10 @@ fn vectors_match_the_core() {
             let shared = Shared::default();
             let mut vm = crate::harness().vm(&shared, options).unwrap();
             if !vm.start().unwrap() {
-                failures.push(format!("{label}: configuration refused: {:?}", vm.state().logs));
+                failures.push(format!(
+                    "{label}: configuration refused: {:?}",
+                    vm.state().logs
+                ));
                 continue;
             }
             for case in &cases {
@@ -189,7 +225,11 @@ fn vectors_match_the_core() {
                     (b":method".to_vec(), case.method.as_bytes().to_vec()),
                     (b":path".to_vec(), full_path.into_bytes()),
                 ];
-                pairs.extend(case.headers.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())));
+                pairs.extend(
+                    case.headers
+                        .iter()
+                        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())),
+                );
                 let id = match vm.send(pairs) {
                     Ok(id) => id,
                     Err(e) => {
@@ -212,8 +252,16 @@ fn vectors_match_the_core() {
     for s in &skipped {
         println!("skip {s}");
     }
-    println!("vectors: {ran} case runs, {} skipped, {offloaded} verify_signature calls", skipped.len());
+    println!(
+        "vectors: {ran} case runs, {} skipped, {offloaded} verify_signature calls",
+        skipped.len()
+    );
     assert!(offloaded > 0, "the verify_signature offload never ran");
     assert!(ran > 300, "only {ran} case runs");
-    assert!(failures.is_empty(), "{} mismatch(es):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatch(es):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
