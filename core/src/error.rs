@@ -68,9 +68,10 @@ pub enum Error {
         allowed: Vec<String>,
     },
     /// No usable key matches the token's `kid` (or, without a `kid`, its `alg`).
-    #[error("no usable key for kid {} and alg {alg}", kid.as_deref().unwrap_or("(none)"))]
+    #[error("no usable key for kid {} and alg {alg}", kid.as_deref().map_or_else(|| "(none)".to_owned(), quote))]
     KeyNotFound {
-        /// The token's `kid`, quoted, if it had one.
+        /// The token's `kid` as it was sent (quoted only in the message), if it had one: hosts
+        /// pass it to [`crate::jwks::JwksCache::on_unknown_kid`].
         kid: Option<String>,
         /// The token's `alg`, quoted.
         alg: String,

@@ -165,7 +165,7 @@ impl Verifier {
                         .collect();
                     if kidless.is_empty() {
                         return Err(Error::KeyNotFound {
-                            kid: Some(quote(kid)),
+                            kid: Some(kid.clone()),
                             alg: quote(&alg_name),
                         });
                     }

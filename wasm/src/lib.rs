@@ -344,7 +344,7 @@ impl Engine {
         let verifier = self.current()?;
         let request = build_request(method, path, query, &headers, requests_in_window);
         let decision = verifier.authorize(&request, time(now));
-        Ok(decision_json(&decision, Some((verifier, &request))))
+        Ok(decision_json(&decision))
     }
 
     /// `Verifier::authorize_prepare`: the decision's JSON text when no signature is needed or
@@ -384,7 +384,7 @@ impl Engine {
                 verifier.authorize_finish(pending, outcome, now)
             }
         };
-        Ok(decision_json(&decision, Some((verifier, &request))).into())
+        Ok(decision_json(&decision).into())
     }
 
     /// `Verifier::authorize_finish` with the host's verdict (`verified` as in
@@ -398,10 +398,7 @@ impl Engine {
             -2 => verifier.check_signature(pending.check()),
             i => outcome_of(pending.check(), i),
         };
-        decision_json(
-            &verifier.authorize_finish(pending, outcome, time(now)),
-            None,
-        )
+        decision_json(&verifier.authorize_finish(pending, outcome, time(now)))
     }
 
     /// The raw `kid` of a token's header (`None` when it has none or does not parse).
@@ -640,20 +637,16 @@ fn complete(
     serde_json::to_string(claims.payload()).map_err(|e| misuse(&e.to_string()))
 }
 
-/// The decision as JSON text. With the request, a `key_not_found` deny also carries
-/// `unknownKid`: the raw `kid` of the request's token (`""` without one), for the JWKS refetch.
-fn decision_json(d: &Decision, request: Option<(&Verifier, &Request)>) -> String {
+/// The decision as JSON text. A `key_not_found` deny also carries `unknownKid`: the raw `kid`
+/// of the token (`""` without one), for the JWKS refetch.
+fn decision_json(d: &Decision) -> String {
     let mut out = Map::new();
     out.insert("allowed".into(), d.is_allowed().into());
     out.insert("status".into(), d.status().into());
     if let Some(err) = d.error() {
         out.insert("error".into(), error_json(err, d.www_authenticate()));
-        if let (Error::KeyNotFound { .. }, Some((verifier, req))) = (err, request) {
-            let kid = match verifier.policy().extraction().extract(req) {
-                Ok(Some(found)) => kid_of(&found.token),
-                _ => None,
-            };
-            out.insert("unknownKid".into(), kid.unwrap_or_default().into());
+        if let Error::KeyNotFound { kid, .. } = err {
+            out.insert("unknownKid".into(), kid.clone().unwrap_or_default().into());
         }
     }
     if let Some(h) = d.www_authenticate() {
