@@ -22,6 +22,9 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
 /// Default `filter.wait_for_keys_ms`: how long a request waits for the first key set.
 pub const DEFAULT_WAIT_MS: u32 = 10_000;
 
+/// Default `filter.velocity_window_seconds`: the window scanner velocity counts requests in.
+pub const DEFAULT_VELOCITY_WINDOW: u32 = 60;
+
 /// The audit log level (`filter.audit_log`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,6 +85,8 @@ pub struct FilterSettings {
     pub fixed_now: Option<i64>,
     /// Remote keys, when configured.
     pub remote: Option<Remote>,
+    /// The window of `scanner.max_requests_per_window`, seconds. Default 60.
+    pub velocity_window_seconds: u32,
 }
 
 impl Default for FilterSettings {
@@ -93,6 +98,7 @@ impl Default for FilterSettings {
             crypto: CryptoMode::Auto,
             fixed_now: None,
             remote: None,
+            velocity_window_seconds: DEFAULT_VELOCITY_WINDOW,
         }
     }
 }
@@ -114,6 +120,7 @@ struct FilterDoc {
     cooldown_seconds: Option<i64>,
     timeout_ms: Option<u32>,
     wait_for_keys_ms: Option<u32>,
+    velocity_window_seconds: Option<u32>,
 }
 
 /// A configuration that did not load: the field and the reason, for one log line.
@@ -217,8 +224,18 @@ fn settings(doc: FilterDoc) -> Result<FilterSettings, ConfigError> {
     {
         return Err(err("filter.fixed_now", format!("must be >= 0, got {now}")));
     }
+    let velocity_window_seconds = doc
+        .velocity_window_seconds
+        .unwrap_or(defaults.velocity_window_seconds);
+    if !(1..=86_400).contains(&velocity_window_seconds) {
+        return Err(err(
+            "filter.velocity_window_seconds",
+            format!("must be between 1 and 86400, got {velocity_window_seconds}"),
+        ));
+    }
     let remote = remote(&doc)?;
     Ok(FilterSettings {
+        velocity_window_seconds,
         forward_authorization: doc
             .forward_authorization
             .unwrap_or(defaults.forward_authorization),

@@ -4,15 +4,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType};
+use tokenward_core::scanner::ScannerMode;
 use tokenward_core::{Decision, Error, Policy, Request, UnixTime, Verifier};
 
 use crate::config::{self, AuditLevel, FilterSettings};
 use crate::crypto::FilterCrypto;
+use crate::entry::{self, Action};
 use crate::host::{self, BufferType, LogLevel, MapType};
 use crate::remote::RemoteKeys;
 use crate::stats;
+use crate::velocity::{self, Velocity};
 
 /// Tick period while remote keys are configured, in ms.
 const TICK_MS: u32 = 250;
@@ -41,6 +42,8 @@ pub struct Configured {
     owned: Vec<String>,
     /// Credential headers removed on allow unless `forward_authorization`.
     credentials: Vec<String>,
+    /// The per-client request counter, when the policy sets a scanner velocity limit.
+    velocity: Option<Velocity>,
 }
 
 impl Configured {
@@ -71,11 +74,19 @@ impl Configured {
         if let Some(h) = policy.extraction().mcp_proxy_header() {
             credentials.push(h.to_ascii_lowercase());
         }
+        let scanner = policy.scanner();
+        let velocity = (scanner.mode() != ScannerMode::Off
+            && scanner.max_requests_per_window().is_some())
+        .then(|| {
+            let scope = velocity::fnv1a(format!("{:?}", scanner).as_bytes());
+            Velocity::new(settings.velocity_window_seconds, scope)
+        });
         Self {
             keys,
             settings,
             owned,
             credentials,
+            velocity,
         }
     }
 }
@@ -86,53 +97,20 @@ pub struct Root {
     configured: Option<Rc<Configured>>,
 }
 
-impl Context for Root {
-    fn on_http_call_response(
-        &mut self,
-        token_id: u32,
-        num_headers: usize,
-        body_size: usize,
-        _num_trailers: usize,
-    ) {
-        let Some(configured) = self.configured.clone() else {
-            return;
-        };
-        let Keys::Remote(remote) = &configured.keys else {
-            return;
-        };
-        let now_ms = host::now_nanos().map_or(0, |ns| ns / 1_000_000);
-        let ready = match remote.try_borrow_mut() {
-            Ok(mut r) => r.on_response(token_id, num_headers, body_size, now_ms),
-            Err(_) => return,
-        };
-        resume_all(&configured, ready);
+impl Root {
+    /// The configuration requests of this root use, once `on_configure` accepted one.
+    pub fn configured(&self) -> Option<Rc<Configured>> {
+        self.configured.clone()
     }
-}
 
-/// Decides parked requests again (a key set landed, or their wait is over).
-fn resume_all(configured: &Configured, ready: Vec<u32>) {
-    for id in ready {
-        if host::set_effective_context(id).is_err() {
-            continue; // the request is gone
-        }
-        if let Action::Continue = decide(configured, id, false)
-            && let Err(s) = host::resume_request()
-        {
-            log(
-                LogLevel::Warn,
-                &format!("cannot resume request {id} ({s:?})"),
-            );
-        }
-    }
-}
-
-impl RootContext for Root {
-    fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
+    /// `proxy_on_vm_start`: defines the stats.
+    pub fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         stats::define_all();
         true
     }
 
-    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+    /// `proxy_on_configure`: builds the configuration, or rejects it with one log line.
+    pub fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         match configure() {
             Ok(c) => {
                 if matches!(c.keys, Keys::Remote(_))
@@ -156,7 +134,8 @@ impl RootContext for Root {
         }
     }
 
-    fn on_tick(&mut self) {
+    /// `proxy_on_tick`: drives the remote key source and reports its staleness.
+    pub fn on_tick(&mut self, root_id: u32) {
         let Some(configured) = self.configured.clone() else {
             return;
         };
@@ -166,24 +145,58 @@ impl RootContext for Root {
         let Ok(now_ns) = host::now_nanos() else {
             return;
         };
-        let ready = match remote.try_borrow_mut() {
-            Ok(mut r) => r.tick(now_ns / 1_000_000),
+        let now_ms = now_ns / 1_000_000;
+        let (ready, stale) = match remote.try_borrow_mut() {
+            Ok(mut r) => (r.tick(now_ms), r.stale_seconds(now_ms)),
             Err(_) => return,
         };
-        resume_all(&configured, ready);
+        stats::set_gauge(stats::JWKS_STALE_SECONDS, stale);
+        resume_all(&configured, root_id, ready);
     }
 
-    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
-        // Always a context (the SDK panics on `None`); without a configuration it fails closed.
-        Some(Box::new(Http {
-            configured: self.configured.clone(),
-            context_id,
-        }))
+    /// `proxy_on_http_call_response` for a callout this root made.
+    pub fn on_http_call_response(
+        &mut self,
+        root_id: u32,
+        token_id: u32,
+        num_headers: usize,
+        body_size: usize,
+    ) {
+        let Some(configured) = self.configured.clone() else {
+            return;
+        };
+        let Keys::Remote(remote) = &configured.keys else {
+            return;
+        };
+        let now_ms = host::now_nanos().map_or(0, |ns| ns / 1_000_000);
+        let ready = match remote.try_borrow_mut() {
+            Ok(mut r) => r.on_response(token_id, num_headers, body_size, now_ms),
+            Err(_) => return,
+        };
+        resume_all(&configured, root_id, ready);
     }
+}
 
-    fn get_type(&self) -> Option<ContextType> {
-        Some(ContextType::HttpContext)
+/// Decides parked requests again (a key set landed, or their wait is over), then hands the
+/// effective context back to the root.
+fn resume_all(configured: &Configured, root_id: u32, ready: Vec<u32>) {
+    if ready.is_empty() {
+        return;
     }
+    for id in ready {
+        if !entry::request_alive(id) || host::set_effective_context(id).is_err() {
+            continue; // the request is gone
+        }
+        if let Action::Continue = decide(configured, id, false)
+            && let Err(s) = host::resume_request()
+        {
+            log(
+                LogLevel::Warn,
+                &format!("cannot resume request {id} ({s:?})"),
+            );
+        }
+    }
+    let _ = host::set_effective_context(root_id);
 }
 
 fn configure() -> Result<Configured, config::ConfigError> {
@@ -224,10 +237,17 @@ pub struct Http {
     context_id: u32,
 }
 
-impl Context for Http {}
+impl Http {
+    /// A request of a root with this configuration (`None`: it fails closed).
+    pub fn new(configured: Option<Rc<Configured>>, context_id: u32) -> Self {
+        Self {
+            configured,
+            context_id,
+        }
+    }
 
-impl HttpContext for Http {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+    /// `proxy_on_request_headers`: the decision.
+    pub fn on_request_headers(&self) -> Action {
         let Some(configured) = self.configured.clone() else {
             return fail_closed("the filter has no configuration");
         };
@@ -238,7 +258,7 @@ impl HttpContext for Http {
 /// Reads the current request, decides it and answers (deny) or edits its headers (allow).
 /// With `may_wait`, a request that needs a key set still being fetched is parked instead.
 fn decide(configured: &Configured, context_id: u32, may_wait: bool) -> Action {
-    let (request, complete) = match read_request() {
+    let (mut request, complete) = match read_request() {
         Ok(r) => r,
         Err(why) => return fail_closed(&why),
     };
@@ -251,6 +271,13 @@ fn decide(configured: &Configured, context_id: u32, may_wait: bool) -> Action {
         },
     };
     let now_ms = now_ns.map_or(0, |ns| ns / 1_000_000);
+    if let Some(v) = &configured.velocity
+        && let Some(client) = velocity::client_address()
+        && let Some(count) = v.observe(&client, now_ms, may_wait)
+    {
+        // Counted once, on arrival; a parked request decided again reads the count.
+        request = request.requests_in_window(count);
+    }
     let verifier = match &configured.keys {
         Keys::Inline(v) => v.clone(),
         Keys::Remote(remote) => {
@@ -285,6 +312,9 @@ fn decide(configured: &Configured, context_id: u32, may_wait: bool) -> Action {
         return Action::Pause;
     }
     audit(configured.settings.audit_log, &decision);
+    if decision.audit().scanner == Some("flagged") {
+        stats::bump(stats::SCANNER_FLAGGED);
+    }
     if decision.is_allowed() {
         stats::bump(stats::ALLOWED);
         match apply_allow(configured, &request, complete, &decision) {
@@ -379,7 +409,7 @@ fn send(status: u16, challenge: Option<&str>, body: &str) -> Action {
 }
 
 /// A host failure: 503 with a JSON body, never an allow.
-fn fail_closed(why: &str) -> Action {
+pub fn fail_closed(why: &str) -> Action {
     stats::bump(stats::INTERNAL_ERROR);
     log(LogLevel::Error, &format!("failing closed: {why}"));
     let error = tokenward_core::Error::Internal {

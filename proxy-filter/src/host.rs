@@ -2,9 +2,8 @@
 //!
 //! The SDK's `hostcalls::*` panic on any status they do not expect (and `get_map_value` on bad
 //! UTF-8); a panic kills the worker's VM. Every function here returns the host's status as an
-//! `Err` instead, and reads host-owned buffers with bounds checks. Only `dispatch_http_call` goes
-//! through the SDK (its dispatcher must register the callout token); it returns `Err` for the
-//! statuses Envoy documents (`BadArgument`, `InternalFailure`).
+//! `Err` instead, and reads host-owned buffers with bounds checks. The calls into the module (the
+//! exports) are in `entry`.
 //!
 //! On non-wasm targets (host-side unit tests) every call answers `Unimplemented`.
 
@@ -159,18 +158,38 @@ mod raw {
             out_id: *mut u32,
         ) -> u32;
         pub fn proxy_increment_metric(id: u32, offset: i64) -> u32;
+        pub fn proxy_record_metric(id: u32, value: u64) -> u32;
+        pub fn proxy_get_property(
+            path: *const u8,
+            path_size: usize,
+            out_data: *mut *mut u8,
+            out_size: *mut usize,
+        ) -> u32;
+        #[allow(clippy::too_many_arguments)]
+        pub fn proxy_http_call(
+            upstream: *const u8,
+            upstream_size: usize,
+            headers: *const u8,
+            headers_size: usize,
+            body: *const u8,
+            body_size: usize,
+            trailers: *const u8,
+            trailers_size: usize,
+            timeout_ms: u32,
+            out_token: *mut u32,
+        ) -> u32;
     }
 }
 
-/// Takes ownership of a buffer the host allocated through `proxy_on_memory_allocate` (the SDK's
-/// allocator, which hands out a `Box<[u8]>` of exactly `size` bytes).
+/// Takes ownership of a buffer the host allocated through `proxy_on_memory_allocate`
+/// (`entry::allocate`: a `Vec<u8>` with capacity exactly `size`).
 #[cfg(target_arch = "wasm32")]
 fn take(data: *mut u8, size: usize) -> Option<Vec<u8>> {
     if data.is_null() {
         return None;
     }
     // SAFETY: the host wrote `size` bytes into a buffer of `size` bytes it obtained from
-    // `proxy_on_memory_allocate`, which allocates with the global allocator as a boxed slice.
+    // `proxy_on_memory_allocate`, which reserves exactly that with the global allocator.
     Some(unsafe { Vec::from_raw_parts(data, size, size) })
 }
 
@@ -434,20 +453,110 @@ pub fn call_foreign(name: &str, args: &[u8]) -> Result<Option<Vec<u8>>, Status> 
     }
 }
 
-/// `proxy_define_metric` for a counter.
-pub fn define_counter(name: &str) -> Result<u32, Status> {
+/// Metric kinds of `proxy_define_metric`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricType {
+    /// 0: only ever incremented.
+    Counter = 0,
+    /// 1: set to a value.
+    Gauge = 1,
+}
+
+/// `proxy_define_metric`.
+pub fn define_metric(kind: MetricType, name: &str) -> Result<u32, Status> {
     #[cfg(target_arch = "wasm32")]
     {
         let mut id: u32 = 0;
         // SAFETY: pointer and length of a live `&str`; out-pointer to a live local.
         Status::from_raw(unsafe {
-            raw::proxy_define_metric(0, name.as_ptr(), name.len(), &mut id)
+            raw::proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id)
         })?;
         Ok(id)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = name;
+        let _ = (kind, name);
+        Err(Status::Unimplemented)
+    }
+}
+
+/// `proxy_record_metric`: sets a gauge.
+pub fn record(id: u32, value: u64) -> Result<(), Status> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        // SAFETY: plain integer arguments.
+        Status::from_raw(unsafe { raw::proxy_record_metric(id, value) })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (id, value);
+        Err(Status::Unimplemented)
+    }
+}
+
+/// `proxy_get_property` for a path such as `["source", "address"]` (sent NUL-separated).
+/// `Ok(None)`: the property exists but has no value.
+pub fn get_property(path: &[&str]) -> Result<Option<Vec<u8>>, Status> {
+    let mut encoded = Vec::new();
+    for (i, part) in path.iter().enumerate() {
+        if i > 0 {
+            encoded.push(0);
+        }
+        encoded.extend_from_slice(part.as_bytes());
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: pointer and length of a live buffer; out-pointers to live locals.
+        let raw = unsafe {
+            raw::proxy_get_property(encoded.as_ptr(), encoded.len(), &mut data, &mut size)
+        };
+        Status::from_raw(raw)?;
+        Ok(take(data, size))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = encoded;
+        Err(Status::Unimplemented)
+    }
+}
+
+/// `proxy_http_call`: an HTTP callout to `upstream` (an Envoy cluster). Returns the token that
+/// `proxy_on_http_call_response` will carry. Every status other than `Ok` is an `Err`, including
+/// `Unimplemented` from hosts without callouts.
+pub fn http_call(
+    upstream: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout_ms: u32,
+) -> Result<u32, Status> {
+    let headers = encode_pairs(headers);
+    let trailers = encode_pairs(&[]);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut token: u32 = 0;
+        // SAFETY: pointers and lengths of live buffers; out-pointer to a live local.
+        let raw = unsafe {
+            raw::proxy_http_call(
+                upstream.as_ptr(),
+                upstream.len(),
+                headers.as_ptr(),
+                headers.len(),
+                body.as_ptr(),
+                body.len(),
+                trailers.as_ptr(),
+                trailers.len(),
+                timeout_ms,
+                &mut token,
+            )
+        };
+        Status::from_raw(raw)?;
+        Ok(token)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (upstream, headers, body, trailers, timeout_ms);
         Err(Status::Unimplemented)
     }
 }

@@ -8,8 +8,9 @@
 //! The plugin `configuration` is the core's policy document plus a `filter` section
 //! ([`config`]); see `proxy-filter/README.md` for every field and a complete Envoy bootstrap.
 //!
-//! Host calls go through [`host`], which returns every status as an error instead of panicking
-//! the way the SDK's helpers do. Signature math runs in Envoy's BoringSSL through the
+//! The filter speaks the proxy-wasm 0.2.1 ABI itself: [`entry`] holds the exports the host calls
+//! (the SDK's dispatcher panics when a host call fails, so it is not linked), and [`host`] the
+//! imports, each returning every status as an error instead of panicking. Signature math runs in Envoy's BoringSSL through the
 //! `verify_signature` foreign function when the host has it ([`crypto`]).
 
 // Library code must never panic across the wasm/Envoy boundary (a panic kills the worker's VM):
@@ -28,21 +29,9 @@
 pub mod config;
 pub mod crypto;
 pub mod der;
+pub mod entry;
 pub mod filter;
 pub mod host;
 pub mod remote;
 pub mod stats;
-
-/// The module entry point Envoy calls (`_initialize`): registers the root context factory and a
-/// panic hook that logs (release builds abort on panic; none is expected).
-#[allow(unsafe_code)]
-mod entry {
-    proxy_wasm::main! {{
-        std::panic::set_hook(Box::new(|info| {
-            let _ = crate::host::log(crate::host::LogLevel::Critical, &format!("tokenward: {info}"));
-        }));
-        proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> {
-            Box::new(crate::filter::Root::default())
-        });
-    }}
-}
+pub mod velocity;

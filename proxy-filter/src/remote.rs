@@ -67,7 +67,10 @@ impl RemoteKeys {
             remote.jwks_uri.as_deref().unwrap_or(""),
             remote.issuer.as_deref().unwrap_or("")
         );
-        let shared_key = format!("tokenward.keys.{:016x}", fnv1a(source.as_bytes()));
+        let shared_key = format!(
+            "tokenward.keys.{:016x}",
+            crate::velocity::fnv1a(source.as_bytes())
+        );
         Self {
             jwks_uri: remote.jwks_uri.clone(),
             settings: remote,
@@ -108,6 +111,17 @@ impl RemoteKeys {
         } else {
             false
         }
+    }
+
+    /// Seconds since the last good key set, once it is past `max_age` and the refresh failed;
+    /// 0 while fresh (or while a due refresh has not failed yet).
+    pub fn stale_seconds(&self, now_ms: u64) -> u64 {
+        let now = UnixTime(i64::try_from(now_ms / 1000).unwrap_or(i64::MAX));
+        if self.verifier.is_none() || !self.cache.is_stale(now) || self.cache.last_error().is_none()
+        {
+            return 0;
+        }
+        self.cache.staleness(now).unwrap_or(0)
     }
 
     /// The error a request gets when no key set arrived in time.
@@ -282,18 +296,17 @@ impl RemoteKeys {
             self.failed(now, now_ms, &format!("cannot split URL {url:?}"));
             return;
         };
-        let headers = vec![
+        let headers = [
             (":method", "GET"),
             (":path", path),
             (":authority", authority),
             ("accept", "application/json"),
         ];
-        match proxy_wasm::hostcalls::dispatch_http_call(
+        match host::http_call(
             &self.settings.cluster,
-            headers,
-            None,
-            vec![],
-            std::time::Duration::from_millis(u64::from(self.settings.timeout_ms)),
+            &headers,
+            &[],
+            self.settings.timeout_ms,
         ) {
             Ok(token) => self.in_flight = Some((token, what)),
             Err(s) => self.failed(
@@ -451,12 +464,6 @@ fn split_url(url: &str) -> Option<(&str, &str)> {
         Some(i) => Some((rest.get(..i)?, rest.get(i..)?)),
         None => Some((rest, "/")),
     }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

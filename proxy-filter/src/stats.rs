@@ -3,13 +3,16 @@
 //! `tokenward_allowed`, `tokenward_denied`, one `tokenward_denied_<code>` per catalog code,
 //! `tokenward_internal_error`, `tokenward_jwks_fetch_ok`, `tokenward_jwks_fetch_failed`,
 //! `tokenward_cache_hit`, `tokenward_cache_miss`, `tokenward_offloaded`,
-//! `tokenward_offload_failed`. A counter the host refuses to define is skipped silently: stats
+//! `tokenward_offload_failed`, `tokenward_scanner_flagged`, `tokenward_velocity_uncounted`; and one gauge,
+//! `tokenward_jwks_stale_seconds` (0 while the remote key set is fresh, else how long ago the last
+//! good key set was fetched, once that is older than its `max_age` and refreshes keep failing).
+//! A counter the host refuses to define is skipped silently: stats
 //! never change a decision.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use crate::host;
+use crate::host::{self, MetricType};
 
 /// Requests allowed.
 pub const ALLOWED: &str = "tokenward_allowed";
@@ -29,6 +32,13 @@ pub const CACHE_MISS: &str = "tokenward_cache_miss";
 pub const OFFLOADED: &str = "tokenward_offloaded";
 /// `verify_signature` calls that failed (the check then ran in wasm).
 pub const OFFLOAD_FAILED: &str = "tokenward_offload_failed";
+
+/// Requests the scanner flagged (mode `flag`; they continue).
+pub const SCANNER_FLAGGED: &str = "tokenward_scanner_flagged";
+/// Requests velocity could not count (shared data failed or its table was full).
+pub const VELOCITY_UNCOUNTED: &str = "tokenward_velocity_uncounted";
+/// Gauge: seconds since the last good remote key set once it is stale, else 0.
+pub const JWKS_STALE_SECONDS: &str = "tokenward_jwks_stale_seconds";
 
 /// Every deny code a decision can carry (the core's request-time catalog).
 pub const DENY_CODES: [&str; 18] = [
@@ -57,12 +67,16 @@ thread_local! {
 }
 
 fn id_of(name: &str) -> Option<u32> {
+    id_of_kind(name, MetricType::Counter)
+}
+
+fn id_of_kind(name: &str, kind: MetricType) -> Option<u32> {
     IDS.with(|ids| {
         let mut ids = ids.try_borrow_mut().ok()?;
         if let Some(id) = ids.get(name) {
             return Some(*id);
         }
-        let id = host::define_counter(name).ok()?;
+        let id = host::define_metric(kind, name).ok()?;
         ids.insert(name.to_owned(), id);
         Some(id)
     })
@@ -80,9 +94,12 @@ pub fn define_all() {
         CACHE_MISS,
         OFFLOADED,
         OFFLOAD_FAILED,
+        SCANNER_FLAGGED,
+        VELOCITY_UNCOUNTED,
     ] {
         let _ = id_of(name);
     }
+    let _ = id_of_kind(JWKS_STALE_SECONDS, MetricType::Gauge);
     for code in DENY_CODES {
         let _ = id_of(&denied_name(code));
     }
@@ -97,5 +114,12 @@ pub fn denied_name(code: &str) -> String {
 pub fn bump(name: &str) {
     if let Some(id) = id_of(name) {
         let _ = host::increment(id, 1);
+    }
+}
+
+/// Sets a gauge.
+pub fn set_gauge(name: &str, value: u64) {
+    if let Some(id) = id_of_kind(name, MetricType::Gauge) {
+        let _ = host::record(id, value);
     }
 }

@@ -255,6 +255,52 @@ def scenario_checks(envoy, ports, res):
 
 
 # ---------------------------------------------------------------------------------------------
+# scanner velocity across workers
+
+
+def run_velocity(envoy_bin, wasm, res):
+    """`scanner.max_requests_per_window` counted per client across 4 workers: every request opens
+    a new connection, so Envoy spreads them over its workers, and one shared count still holds."""
+    doc = scenario_policy(
+        scanner={"mode": "block", "max_requests_per_window": 5},
+        filter={"velocity_window_seconds": 600, "audit_log": "off"},
+    )
+    token = harness.hs_token(SECRET, claims())
+    auth = ("authorization", "Bearer " + token)
+    with harness.EchoServer() as echo:
+        port, admin = harness.free_port(), harness.free_port()
+        boot = harness.bootstrap(
+            admin,
+            [harness.listener("velocity", port, [harness.wasm_filter(wasm, doc, env={"TW_SECRET": SECRET})])],
+            [harness.cluster("echo", echo.port)],
+        )
+        with harness.Envoy(envoy_bin, boot, admin, concurrency=4, log_level="warning") as envoy:
+            a = [("x-forwarded-for", "192.0.2.7"), auth]
+            first = [harness.request("127.0.0.1", port, "GET", "/api", a)[0] for _ in range(5)]
+            res.check("velocity: 5 requests within the limit pass", first == [200] * 5, first)
+            status, body, got = harness.request("127.0.0.1", port, "GET", "/api", a)
+            j = body_json(body) or {}
+            res.check(
+                "velocity: the 6th request from one client is 403 scanner_blocked (4 workers, one count)",
+                status == 403 and j.get("error") == "scanner_blocked" and "www-authenticate" not in got,
+                (status, j.get("error")),
+            )
+            status, _, _ = harness.request("127.0.0.1", port, "GET", "/public", a)
+            res.check("velocity: the client stays blocked on open routes too", status == 403, status)
+            b = [("x-forwarded-for", "192.0.2.8"), auth]
+            status, _, _ = harness.request("127.0.0.1", port, "GET", "/api", b)
+            res.check("velocity: another client is not affected", status == 200, status)
+            status, _, _ = harness.request("127.0.0.1", port, "GET", "/api", [auth])
+            res.check("velocity: the direct client (127.0.0.1) counts separately", status == 200, status)
+            stats = envoy.stats()
+            res.check(
+                "velocity: denials counted as scanner_blocked",
+                stats.get("wasmcustom.tokenward_denied_scanner_blocked", 0) == 2,
+                stats.get("wasmcustom.tokenward_denied_scanner_blocked"),
+            )
+
+
+# ---------------------------------------------------------------------------------------------
 # config rejection
 
 
@@ -310,44 +356,68 @@ def header_safe(value):
     return all(c == "\t" or (0x20 <= ord(c) != 0x7F) for c in value)
 
 
+_clients = iter(range(1, 1 << 24))
+
+
+def next_client():
+    """A fresh client address: Envoy takes the downstream address from the last
+    `x-forwarded-for` entry (HCM defaults), so every vector case counts as its own client."""
+    n = next(_clients)
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+
+def velocity_counted(policy):
+    scanner = (policy or {}).get("scanner") or {}
+    return scanner.get("mode", "off") != "off" and scanner.get("max_requests_per_window") is not None
+
+
 def vector_requests(path, data):
-    """(case name, method, path, [(header, value)], expect, skip reason) for each case."""
+    """(case name, method, path, [(header, value)], expect, skip reason, priming requests) for
+    each case. A `requests_in_window: N` case is sent after N - 1 identical requests from the same
+    client, so the filter's own counter reaches N (when the policy counts at all)."""
     scope_routes = {}
     out = []
+    counted = velocity_counted(data.get("policy") if isinstance(data.get("policy"), dict) else None)
     for i, case in enumerate(data.get("cases", [])):
         name = case.get("name", f"#{i}")
         expect = case.get("expect", {})
+        client = ("x-forwarded-for", None)  # filled in per listener: see run_vectors
         if "request" in case:
             spec = case["request"]
-            if "requests_in_window" in spec:
-                out.append((name, None, None, None, expect, "requests_in_window: the filter does not count requests per client"))
-                continue
+            prime = 0
+            if "requests_in_window" in spec and counted:
+                prime = int(spec["requests_in_window"]) - 1
+                if prime > 1000:
+                    out.append((name, None, None, None, expect, f"requests_in_window {prime + 1}: too many priming requests", 0))
+                    continue
             headers = []
             for hn, hv in (spec.get("headers") or {}).items():
                 for v in hv if isinstance(hv, list) else [hv]:
                     headers.append((hn, v))
             if any(not header_safe(v) or v == "" for _, v in headers):
-                out.append((name, None, None, None, expect, "a header value that HTTP/1.1 cannot carry unchanged"))
+                out.append((name, None, None, None, expect, "a header value that HTTP/1.1 cannot carry unchanged", 0))
                 continue
             if spec["method"] != spec["method"].upper():
-                out.append((name, None, None, None, expect, "a lowercase method: Envoy's HTTP/1 codec answers 400 before any filter"))
+                out.append((name, None, None, None, expect, "a lowercase method: Envoy's HTTP/1 codec answers 400 before any filter", 0))
                 continue
+            if not any(hn.lower() == "x-forwarded-for" for hn, _ in headers):
+                headers.append(client)
             p = spec["path"]
             if spec.get("query") is not None:
                 p += "?" + spec["query"]
-            out.append((name, spec["method"], p, headers, expect, None))
+            out.append((name, spec["method"], p, headers, expect, None, prime))
             continue
         token = case.get("token")
         if not isinstance(token, str) or token == "" or not header_safe(token):
-            out.append((name, None, None, None, expect, "a token that an Authorization header cannot carry unchanged"))
+            out.append((name, None, None, None, expect, "a token that an Authorization header cannot carry unchanged", 0))
             continue
         if any(c in token for c in " \t"):
-            out.append((name, None, None, None, expect, "whitespace inside the token: a Bearer header would split it (invalid_request)"))
+            out.append((name, None, None, None, expect, "whitespace inside the token: a Bearer header would split it (invalid_request)", 0))
             continue
         try:
             token.encode("latin-1")
         except UnicodeEncodeError:
-            out.append((name, None, None, None, expect, "a non-Latin-1 token (HTTP headers carry bytes)"))
+            out.append((name, None, None, None, expect, "a non-Latin-1 token (HTTP headers carry bytes)", 0))
             continue
         p = "/__tw_vector"
         scopes = case.get("required_scopes")
@@ -356,7 +426,7 @@ def vector_requests(path, data):
             if key not in scope_routes:
                 scope_routes[key] = f"/__tw_scopes/{len(scope_routes)}"
             p = scope_routes[key]
-        out.append((name, "GET", p, [("authorization", "Bearer " + token)], expect, None))
+        out.append((name, "GET", p, [("authorization", "Bearer " + token), client], expect, None, 0))
     routes = [{"path": p, "scopes": {"all_of": json.loads(k)}} for k, p in scope_routes.items()]
     return out, routes
 
@@ -391,12 +461,17 @@ def run_vectors(envoy_bin, wasm, res, extra_dirs, crypto_modes=("auto", "wasm"))
         boot = harness.bootstrap(admin, listeners, [harness.cluster("echo", echo.port)])
         with harness.Envoy(envoy_bin, boot, admin, log_level="warning") as envoy:
             for name, port, reqs in plans:
-                for case, method, path, headers, expect, skip in reqs:
+                for case, method, path, headers, expect, skip, prime in reqs:
                     label = f"{name} case {case}"
                     if skip:
                         if name.endswith("[auto]"):
                             res.skip(label, skip)
                         continue
+                    # A fresh client per case and listener (the listeners of one file share a VM
+                    # and so the velocity table).
+                    headers = [(h, next_client() if v is None else v) for h, v in headers]
+                    for _ in range(prime):
+                        harness.request("127.0.0.1", port, method, path, headers)
                     check_vector_case(res, label, port, method, path, headers, expect)
             stats = envoy.stats()
             res.check(
@@ -715,9 +790,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--envoy", required=True)
     ap.add_argument("--wasm", required=True)
-    ap.add_argument("--suite", action="append", choices=["scenarios", "config", "jwks", "vectors", "policies"])
+    ap.add_argument("--suite", action="append", choices=["scenarios", "velocity", "config", "jwks", "vectors", "policies"])
     args = ap.parse_args()
-    suites = args.suite or ["scenarios", "config", "jwks", "vectors", "policies"]
+    suites = args.suite or ["scenarios", "velocity", "config", "jwks", "vectors", "policies"]
     extra = [os.environ.get("TOKENWARD_VECTORS_DIR", "")]
     res = Results()
     started = time.monotonic()
@@ -727,6 +802,7 @@ def main():
         try:
             {
                 "scenarios": lambda: run_scenarios(args.envoy, args.wasm, res),
+                "velocity": lambda: run_velocity(args.envoy, args.wasm, res),
                 "config": lambda: run_config(args.envoy, args.wasm, res),
                 "jwks": lambda: run_jwks(args.envoy, args.wasm, res),
                 "vectors": lambda: run_vectors(args.envoy, args.wasm, res, extra),
