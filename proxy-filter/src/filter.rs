@@ -143,6 +143,13 @@ impl Root {
             return;
         };
         let Ok(now_ns) = host::now_nanos() else {
+            // Without a clock no deadline can pass: decide the parked requests now (they fail
+            // closed unless the configuration fixes `now`) rather than leave them hanging.
+            let ready = match remote.try_borrow_mut() {
+                Ok(mut r) => r.release_all(),
+                Err(_) => return,
+            };
+            resume_all(&configured, root_id, ready);
             return;
         };
         let now_ms = now_ns / 1_000_000;

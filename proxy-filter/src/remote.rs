@@ -37,6 +37,8 @@ pub struct RemoteKeys {
     cache: JwksCache,
     verifier: Option<Verifier>,
     generation: u64,
+    /// A hash of the JWKS body the verifier was built from.
+    body_hash: Option<u64>,
     seen_cas: Option<u32>,
     seen_done: Option<u32>,
     jwks_uri: Option<String>,
@@ -78,6 +80,7 @@ impl RemoteKeys {
             cache: JwksCache::new(policy_doc, env, config),
             verifier: None,
             generation: 0,
+            body_hash: None,
             seen_cas: None,
             seen_done: None,
             in_flight: None,
@@ -170,7 +173,7 @@ impl RemoteKeys {
         }
         self.seen_cas = Some(cas);
         match self.cache.on_fetch_ok(now, &bytes) {
-            Ok(()) => self.rebuild(),
+            Ok(()) => self.rebuild(&bytes),
             Err(e) => {
                 log(LogLevel::Warn, &format!("shared key set not loaded: {e}"));
                 false
@@ -213,6 +216,14 @@ impl RemoteKeys {
         }
     }
 
+    /// Every parked request, to be decided now (they fail closed when the clock is gone).
+    pub fn release_all(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.waiting)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// The parked requests to decide after this worker's fetch failed: those waiting on an
     /// unknown kid (a key set exists); the others wait for the first key set until their deadline.
     fn release_after_failure(&mut self) -> Vec<u32> {
@@ -225,11 +236,18 @@ impl RemoteKeys {
             .collect()
     }
 
-    fn rebuild(&mut self) -> bool {
+    /// Takes in the key set the cache just loaded from `body`; `true` when one landed. The
+    /// verifier (and its signature cache) is kept when the body is the one it was built from.
+    fn rebuild(&mut self, body: &[u8]) -> bool {
         if self.cache.generation() == self.generation {
             return false;
         }
         self.generation = self.cache.generation();
+        let hash = crate::velocity::fnv1a(body);
+        if self.verifier.is_some() && self.body_hash == Some(hash) {
+            return true;
+        }
+        self.body_hash = Some(hash);
         for w in self.cache.warnings() {
             log(
                 LogLevel::Warn,
@@ -424,7 +442,7 @@ impl RemoteKeys {
                     }
                     self.set_lease(now_ms.saturating_add(self.cooldown_ms()));
                     self.signal_done(now_ms);
-                    if self.rebuild() {
+                    if self.rebuild(&body) {
                         std::mem::take(&mut self.waiting)
                             .into_iter()
                             .map(|(id, _)| id)
@@ -441,6 +459,7 @@ impl RemoteKeys {
                         &format!("fetched key set not loaded (last good kept): {e}"),
                     );
                     self.set_lease(now_ms.saturating_add(self.cooldown_ms()));
+                    self.signal_done(now_ms);
                     Vec::new()
                 }
             },

@@ -18,7 +18,9 @@ use tokenward_host_tests::Harness;
 mod common;
 mod faults;
 mod fuel;
+mod load;
 mod remote;
+mod remote_faults;
 mod smoke;
 mod vectors;
 
