@@ -3,6 +3,9 @@
 //! `crypto: auto` with the `verify_signature` offload, `auto` on a host without it, and `wasm`.
 //! Token cases go in as `Authorization: Bearer`, `required_scopes` as a route, as in
 //! `proxy-filter/tests/e2e.py`; unlike HTTP, this host carries every header value unchanged.
+//! Every case comes from its own client (`source.address`); a `requests_in_window: N` case, when
+//! its policy counts, follows `N - 1` identical requests from that client, so the filter's own
+//! velocity counter reaches `N`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,15 @@ struct Case {
     path: String,
     query: Option<String>,
     headers: Vec<(String, String)>,
+    /// `requests_in_window`, when the case gives one.
+    window: Option<u64>,
+}
+
+/// Whether a policy has the filter count requests (scanner on with a velocity limit).
+fn counts(policy: &serde_json::Map<String, Value>) -> bool {
+    let scanner = &policy.get("scanner").cloned().unwrap_or(Value::Null);
+    scanner["mode"].as_str().is_some_and(|m| m != "off")
+        && scanner["max_requests_per_window"].is_u64()
 }
 
 fn files() -> Vec<PathBuf> {
@@ -46,12 +58,6 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
             .as_str()
             .map_or_else(|| format!("#{i}"), str::to_owned);
         if let Some(spec) = case.get("request") {
-            if spec.get("requests_in_window").is_some() {
-                skipped.push(format!(
-                    "{name}: requests_in_window (the filter does not count requests)"
-                ));
-                continue;
-            }
             let mut headers = Vec::new();
             for (k, v) in spec["headers"].as_object().into_iter().flatten() {
                 match v {
@@ -68,6 +74,7 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
                 path: spec["path"].as_str().unwrap().to_owned(),
                 query: spec["query"].as_str().map(str::to_owned),
                 headers,
+                window: spec["requests_in_window"].as_u64(),
             });
             continue;
         }
@@ -89,6 +96,7 @@ fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
             path,
             query: None,
             headers: vec![("authorization".into(), format!("Bearer {token}"))],
+            window: None,
         });
     }
     let routes = routes
@@ -171,6 +179,7 @@ fn vectors_match_the_core() {
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
             .collect();
         let now = file["now"].as_i64().unwrap();
+        let counted = counts(policy);
         let (cases, routes, skip) = cases(&file);
         skipped.extend(skip.into_iter().map(|s| format!("{fname}: {s}")));
         let mut doc = Value::Object(policy.clone());
@@ -207,11 +216,14 @@ fn vectors_match_the_core() {
                 ));
                 continue;
             }
-            for case in &cases {
+            for (n, case) in cases.iter().enumerate() {
                 ran += 1;
                 let mut req = Request::new(case.method.clone(), case.path.clone());
                 if let Some(q) = &case.query {
                     req = req.query(q.clone());
+                }
+                if let Some(w) = case.window {
+                    req = req.requests_in_window(w);
                 }
                 for (k, v) in &case.headers {
                     req.push_header(k.clone(), v.clone());
@@ -230,6 +242,24 @@ fn vectors_match_the_core() {
                         .iter()
                         .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())),
                 );
+                vm.state_mut().properties.insert(
+                    b"source\0address".to_vec(),
+                    format!("10.0.{}.{}:40000", n / 256, n % 256).into_bytes(),
+                );
+                let primes = if counted {
+                    case.window.unwrap_or(1) - 1
+                } else {
+                    0
+                };
+                assert!(
+                    primes <= 1000,
+                    "{label} case {}: {primes} primes",
+                    case.name
+                );
+                for _ in 0..primes {
+                    let id = vm.send(pairs.clone()).unwrap();
+                    vm.finish(id).unwrap();
+                }
                 let id = match vm.send(pairs) {
                     Ok(id) => id,
                     Err(e) => {
