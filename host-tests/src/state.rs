@@ -126,6 +126,8 @@ pub struct Stream {
     pub local_response: Option<LocalResponse>,
     /// Whether the module resumed the stream (`proxy_continue_stream`).
     pub resumed: bool,
+    /// Whether the module reset the stream (`proxy_close_stream`).
+    pub closed: bool,
 }
 
 /// A `proxy_send_local_response`.

@@ -285,6 +285,12 @@ impl Vm {
         }
     }
 
+    /// Whether the module reset request `id` (`proxy_close_stream`): the client sees the stream
+    /// end without a response, and nothing reaches upstream.
+    pub fn closed(&self, id: u32) -> bool {
+        self.store.data().streams.get(&id).is_some_and(|s| s.closed)
+    }
+
     /// Ends request `id`: `proxy_on_done`, `proxy_on_log`, `proxy_on_delete`.
     ///
     /// # Errors

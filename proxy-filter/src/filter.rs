@@ -199,8 +199,9 @@ fn resume_all(configured: &Configured, root_id: u32, ready: Vec<u32>) {
         {
             log(
                 LogLevel::Warn,
-                &format!("cannot resume request {id} ({s:?})"),
+                &format!("cannot resume request {id} ({s:?}); resetting it"),
             );
+            let _ = host::close_request();
         }
     }
     let _ = host::set_effective_context(root_id);
@@ -409,8 +410,9 @@ fn send(status: u16, challenge: Option<&str>, body: &str) -> Action {
     if let Err(s) = host::send_response(status, &headers, body.as_bytes()) {
         log(
             LogLevel::Error,
-            &format!("cannot send the {status} response ({s:?})"),
+            &format!("cannot send the {status} response ({s:?}); resetting the request"),
         );
+        let _ = host::close_request();
     }
     Action::Pause
 }
@@ -430,8 +432,9 @@ pub fn fail_closed(why: &str) -> Action {
     ) {
         log(
             LogLevel::Error,
-            &format!("cannot send the 503 response ({s:?})"),
+            &format!("cannot send the 503 response ({s:?}); resetting the request"),
         );
+        let _ = host::close_request();
     }
     Action::Pause
 }

@@ -128,6 +128,7 @@ mod raw {
             grpc_status: i32,
         ) -> u32;
         pub fn proxy_continue_stream(stream: u32) -> u32;
+        pub fn proxy_close_stream(stream: u32) -> u32;
         pub fn proxy_set_effective_context(context_id: u32) -> u32;
         pub fn proxy_get_shared_data(
             key: *const u8,
@@ -366,6 +367,18 @@ pub fn resume_request() -> Result<(), Status> {
     {
         // SAFETY: plain integer argument.
         Status::from_raw(unsafe { raw::proxy_continue_stream(0) })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    Err(Status::Unimplemented)
+}
+
+/// `proxy_close_stream(HttpRequest)`: resets the current request (the last resort when it can
+/// be neither answered nor resumed).
+pub fn close_request() -> Result<(), Status> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        // SAFETY: plain integer argument.
+        Status::from_raw(unsafe { raw::proxy_close_stream(0) })
     }
     #[cfg(not(target_arch = "wasm32"))]
     Err(Status::Unimplemented)

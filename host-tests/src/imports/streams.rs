@@ -46,7 +46,13 @@ pub fn add(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         if let Some(s) = c.data_mut().enter("proxy_close_stream") {
             return s;
         }
-        status::OK
+        match c.data_mut().stream() {
+            Some(s) => {
+                s.closed = true;
+                status::OK
+            }
+            None => status::NOT_FOUND,
+        }
     })?;
     linker.func_wrap("env", "proxy_done", |mut c: Ctx<'_>| {
         if let Some(s) = c.data_mut().enter("proxy_done") {

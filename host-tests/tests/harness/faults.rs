@@ -1,6 +1,7 @@
 //! Fault injection: every host call the filter makes on the inline-keys path, failed in turn
 //! (INTERNAL_FAILURE, then BAD_ARGUMENT). The module must never trap, and each request must get
-//! the right decision or fail closed (503, or stay paused without reaching upstream).
+//! the right decision or fail closed (503; or, when the local reply itself fails, the stream is
+//! reset without reaching upstream).
 
 use serde_json::json;
 use tokenward_host_tests::{Outcome, Shared};
@@ -41,8 +42,8 @@ fn every_host_call_failing_never_traps_and_fails_closed() {
             for (auth, want) in [(Some(good.as_str()), 200), (None, 401)] {
                 let headers: Vec<(&str, &str)> =
                     auth.map(|a| ("authorization", a)).into_iter().collect();
-                let o = match v.get("/", &headers) {
-                    Ok((_, o)) => o,
+                let (id, o) = match v.get("/", &headers) {
+                    Ok(sent) => sent,
                     Err(e) => panic!("{name} -> {status}: trapped: {e:#}"),
                 };
                 let ok = match (&o, want) {
@@ -51,7 +52,7 @@ fn every_host_call_failing_never_traps_and_fails_closed() {
                     }
                     (Outcome::Continue(_), _) => false,
                     (Outcome::Local(r), w) => r.status == w || r.status == 503,
-                    (Outcome::Paused, _) => true,
+                    (Outcome::Paused, _) => v.closed(id),
                 };
                 assert!(
                     ok,
