@@ -52,7 +52,7 @@ fn files() -> Vec<PathBuf> {
 /// The cases of a file as requests, plus the scope routes they need; skipped cases with why.
 fn cases(file: &Value) -> (Vec<Case>, Vec<Value>, Vec<String>) {
     let mut routes: BTreeMap<String, String> = BTreeMap::new();
-    let (mut out, mut skipped) = (Vec::new(), Vec::new());
+    let (mut out, skipped) = (Vec::new(), Vec::new());
     for (i, case) in file["cases"].as_array().unwrap().iter().enumerate() {
         let name = case["name"]
             .as_str()
